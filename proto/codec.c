@@ -1,0 +1,484 @@
+/*
+ * proto/codec.c — canonical msgpack writing and strict reading; see codec.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "proto/codec.h"
+
+/* ---- writing ---------------------------------------------------------- */
+
+void codec_w_init(codec_w *w)
+{
+	msgpack_sbuffer_init(&w->sb);
+	msgpack_packer_init(&w->pk, &w->sb, msgpack_sbuffer_write);
+	w->failed = false;
+}
+
+void codec_w_free(codec_w *w)
+{
+	msgpack_sbuffer_destroy(&w->sb);
+	codec_w_init(w);
+}
+
+#define W(call) do { if (!w->failed && (call) != 0) w->failed = true; } while (0)
+
+void codec_w_uint(codec_w *w, uint64_t v) { W(msgpack_pack_uint64(&w->pk, v)); }
+void codec_w_bool(codec_w *w, bool v) { W(v ? msgpack_pack_true(&w->pk) : msgpack_pack_false(&w->pk)); }
+void codec_w_nil(codec_w *w) { W(msgpack_pack_nil(&w->pk)); }
+void codec_w_array(codec_w *w, uint32_t n) { W(msgpack_pack_array(&w->pk, n)); }
+void codec_w_map(codec_w *w, uint32_t n) { W(msgpack_pack_map(&w->pk, n)); }
+
+void codec_w_bin(codec_w *w, const void *p, size_t n)
+{
+	W(msgpack_pack_bin(&w->pk, n));
+	W(msgpack_pack_bin_body(&w->pk, p, n));
+}
+
+void codec_w_str(codec_w *w, const char *s, size_t n)
+{
+	W(msgpack_pack_str(&w->pk, n));
+	W(msgpack_pack_str_body(&w->pk, s, n));
+}
+
+void codec_w_cstr(codec_w *w, const char *s)
+{
+	codec_w_str(w, s ? s : "", s ? strlen(s) : 0);
+}
+
+void codec_w_raw(codec_w *w, const void *p, size_t n)
+{
+	W(msgpack_sbuffer_write(&w->sb, p, n));
+}
+
+uint8_t *codec_w_take(codec_w *w, size_t *len)
+{
+	uint8_t *out;
+
+	if (w->failed) {
+		codec_w_free(w);
+		*len = 0;
+		return NULL;
+	}
+	*len = w->sb.size;
+	out = (uint8_t *)msgpack_sbuffer_release(&w->sb);
+	if (!out) {		/* empty buffer: hand out a real allocation */
+		out = malloc(1);
+		*len = 0;
+	}
+	codec_w_init(w);
+	return out;
+}
+
+/* ---- scanning --------------------------------------------------------- */
+
+static uint64_t be(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * One pass over the bytes with an explicit stack of "elements still owed"
+ * per open container. Every header is checked for its shortest form and
+ * every declared size against the bytes that remain: an array of n
+ * elements needs at least n more bytes, a map at least 2n. That one rule is
+ * what keeps a 5-byte input from asking for four billion elements.
+ */
+int codec_scan(const uint8_t *buf, size_t len, unsigned max_depth, sm_err *err)
+{
+	uint64_t owed[CODEC_MAX_DEPTH + 1];
+	unsigned depth = 0;
+	size_t pos = 0;
+
+	if (max_depth > CODEC_MAX_DEPTH)
+		max_depth = CODEC_MAX_DEPTH;
+	owed[0] = 1;
+	for (;;) {
+		while (depth > 0 && owed[depth] == 0)
+			depth--;
+		if (depth == 0 && owed[0] == 0)
+			break;
+		owed[depth]--;
+		if (pos >= len)
+			return sm_fail(err, SM_EMALFORMED, "truncated at byte %zu", pos);
+
+		size_t rem = len - pos - 1, hdr = 0;
+		uint64_t n = 0, minv = 0;
+		int kind;	/* 0 scalar, 1 bytes, 2 array, 3 map */
+		uint8_t b = buf[pos];
+
+		if (b <= 0x7f) {
+			kind = 0;
+		} else if (b <= 0x8f) {
+			kind = 3; n = b & 0x0f;
+		} else if (b <= 0x9f) {
+			kind = 2; n = b & 0x0f;
+		} else if (b <= 0xbf) {
+			kind = 1; n = b & 0x1f;
+		} else {
+			switch (b) {
+			case 0xc0: case 0xc2: case 0xc3:
+				kind = 0; break;
+			case 0xc4: kind = 1; hdr = 1; minv = 0; break;
+			case 0xc5: kind = 1; hdr = 2; minv = 1u << 8; break;
+			case 0xc6: kind = 1; hdr = 4; minv = 1u << 16; break;
+			case 0xcc: kind = 0; hdr = 1; minv = 1u << 7; break;
+			case 0xcd: kind = 0; hdr = 2; minv = 1u << 8; break;
+			case 0xce: kind = 0; hdr = 4; minv = 1u << 16; break;
+			case 0xcf: kind = 0; hdr = 8; minv = 1ull << 32; break;
+			case 0xd9: kind = 1; hdr = 1; minv = 32; break;
+			case 0xda: kind = 1; hdr = 2; minv = 1u << 8; break;
+			case 0xdb: kind = 1; hdr = 4; minv = 1u << 16; break;
+			case 0xdc: kind = 2; hdr = 2; minv = 16; break;
+			case 0xdd: kind = 2; hdr = 4; minv = 1u << 16; break;
+			case 0xde: kind = 3; hdr = 2; minv = 16; break;
+			case 0xdf: kind = 3; hdr = 4; minv = 1u << 16; break;
+			case 0xca: case 0xcb:
+				return sm_fail(err, SM_EMALFORMED, "float at byte %zu (floats are not used)", pos);
+			case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+				return sm_fail(err, SM_EMALFORMED, "signed integer at byte %zu (not used)", pos);
+			default:
+				if (b >= 0xe0)
+					return sm_fail(err, SM_EMALFORMED, "negative integer at byte %zu (not used)", pos);
+				return sm_fail(err, SM_EMALFORMED, "msgpack type 0x%02x at byte %zu is not used", b, pos);
+			}
+			if (hdr > rem)
+				return sm_fail(err, SM_EMALFORMED, "truncated header at byte %zu", pos);
+			n = be(buf + pos + 1, hdr);
+			if (n < minv)
+				return sm_fail(err, SM_ENONCANON, "byte %zu: value %llu has a shorter encoding",
+				    pos, (unsigned long long)n);
+			rem -= hdr;
+		}
+		pos += 1 + hdr;
+		switch (kind) {
+		case 1:
+			if (n > rem)
+				return sm_fail(err, SM_EBOUND, "byte %zu: %llu bytes declared, %zu remain",
+				    pos, (unsigned long long)n, rem);
+			pos += n;
+			break;
+		case 2: case 3:
+			if ((kind == 3 ? 2 * n : n) > rem)
+				return sm_fail(err, SM_EBOUND, "byte %zu: %llu elements declared, %zu bytes remain",
+				    pos, (unsigned long long)n, rem);
+			if (n == 0)
+				break;
+			if (depth + 1 > max_depth)
+				return sm_fail(err, SM_EDEPTH, "byte %zu: nested deeper than %u", pos, max_depth);
+			owed[++depth] = kind == 3 ? 2 * n : n;
+			break;
+		default:
+			break;
+		}
+	}
+	if (pos != len)
+		return sm_fail(err, SM_ETRAILING, "%zu bytes after the message", len - pos);
+	return 0;
+}
+
+int codec_decode(codec_doc *doc, const uint8_t *buf, size_t len,
+    unsigned max_depth, sm_err *err)
+{
+	size_t off = 0;
+
+	doc->root = NULL;
+	if (codec_scan(buf, len, max_depth, err) < 0)
+		return -1;
+	msgpack_unpacked_init(&doc->u);
+	switch (msgpack_unpack_next(&doc->u, (const char *)buf, len, &off)) {
+	case MSGPACK_UNPACK_SUCCESS:
+		break;
+	case MSGPACK_UNPACK_NOMEM_ERROR:
+		msgpack_unpacked_destroy(&doc->u);
+		return sm_fail(err, SM_ENOMEM, "out of memory decoding %zu bytes", len);
+	default:
+		msgpack_unpacked_destroy(&doc->u);
+		return sm_fail(err, SM_EMALFORMED, "msgpack decoder refused the input");
+	}
+	doc->root = &doc->u.data;
+	return 0;
+}
+
+void codec_doc_free(codec_doc *doc)
+{
+	if (doc && doc->root) {
+		msgpack_unpacked_destroy(&doc->u);
+		doc->root = NULL;
+	}
+}
+
+/* ---- typed access ----------------------------------------------------- */
+
+bool codec_utf8_ok(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i];
+		size_t k;
+		uint32_t cp, min;
+
+		if (c == 0)
+			return false;
+		if (c < 0x80) { i++; continue; }
+		if ((c & 0xe0) == 0xc0) { k = 1; cp = c & 0x1f; min = 0x80; }
+		else if ((c & 0xf0) == 0xe0) { k = 2; cp = c & 0x0f; min = 0x800; }
+		else if ((c & 0xf8) == 0xf0) { k = 3; cp = c & 0x07; min = 0x10000; }
+		else return false;
+		if (n - i <= k)
+			return false;
+		for (size_t j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xc0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + j] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+int codec_map_begin(codec_map *m, const msgpack_object *o, const char *what, sm_err *err)
+{
+	m->kv = NULL;
+	m->n = m->i = 0;
+	m->what = what;
+	m->lenient = false;
+	if (!o || o->type != MSGPACK_OBJECT_MAP)
+		return sm_fail(err, SM_EMALFORMED, "%s: expected a map", what);
+	m->kv = o->via.map.ptr;
+	m->n = o->via.map.size;
+	for (uint32_t i = 0; i < m->n; i++) {
+		if (m->kv[i].key.type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+			return sm_fail(err, SM_EMALFORMED, "%s: key %u is not an unsigned integer", what, i);
+		if (i > 0 && m->kv[i].key.via.u64 <= m->kv[i - 1].key.via.u64)
+			return sm_fail(err, m->kv[i].key.via.u64 == m->kv[i - 1].key.via.u64 ?
+			    SM_EMALFORMED : SM_ENONCANON, "%s: key %llu %s", what,
+			    (unsigned long long)m->kv[i].key.via.u64,
+			    m->kv[i].key.via.u64 == m->kv[i - 1].key.via.u64 ?
+			    "appears twice" : "out of ascending order");
+	}
+	return 0;
+}
+
+const msgpack_object *codec_map_field(codec_map *m, uint64_t key)
+{
+	if (m->lenient)
+		while (m->i < m->n && m->kv[m->i].key.via.u64 < key)
+			m->i++;
+	if (m->i < m->n && m->kv[m->i].key.via.u64 == key)
+		return &m->kv[m->i++].val;
+	return NULL;
+}
+
+int codec_map_end(codec_map *m, sm_err *err)
+{
+	if (m->i < m->n && !m->lenient)
+		return sm_fail(err, SM_EMALFORMED, "%s: unknown field %llu", m->what,
+		    (unsigned long long)m->kv[m->i].key.via.u64);
+	return 0;
+}
+
+/* Fetch the value under key for a getter, skipping unknown lower keys when
+ * they will be tolerated at map end. */
+static const msgpack_object *field(codec_map *m, uint64_t key, bool required, sm_err *err, int *rc)
+{
+	const msgpack_object *o;
+
+	*rc = 0;
+	if (!m->lenient && m->i < m->n && m->kv[m->i].key.via.u64 < key) {
+		*rc = sm_fail(err, SM_EMALFORMED, "%s: unknown field %llu", m->what,
+		    (unsigned long long)m->kv[m->i].key.via.u64);
+		return NULL;
+	}
+	o = codec_map_field(m, key);
+	if (!o && required)
+		*rc = sm_fail(err, SM_EMALFORMED, "%s: missing field %llu", m->what,
+		    (unsigned long long)key);
+	return o;
+}
+
+int codec_as_uint(const msgpack_object *o, uint64_t min, uint64_t max,
+    uint64_t *out, const char *what, sm_err *err)
+{
+	*out = 0;
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+		return sm_fail(err, SM_EMALFORMED, "%s: expected an unsigned integer", what);
+	if (o->via.u64 < min || o->via.u64 > max)
+		return sm_fail(err, SM_EBOUND, "%s: %llu outside [%llu, %llu]", what,
+		    (unsigned long long)o->via.u64, (unsigned long long)min,
+		    (unsigned long long)max);
+	*out = o->via.u64;
+	return 0;
+}
+
+int codec_as_bin(const msgpack_object *o, size_t minlen, size_t maxlen,
+    const uint8_t **p, size_t *n, const char *what, sm_err *err)
+{
+	*p = NULL;
+	*n = 0;
+	if (o->type != MSGPACK_OBJECT_BIN)
+		return sm_fail(err, SM_EMALFORMED, "%s: expected binary", what);
+	if (o->via.bin.size < minlen || o->via.bin.size > maxlen)
+		return sm_fail(err, SM_EBOUND, "%s: %u bytes, allowed %zu to %zu", what,
+		    o->via.bin.size, minlen, maxlen);
+	*p = (const uint8_t *)o->via.bin.ptr;
+	*n = o->via.bin.size;
+	return 0;
+}
+
+int codec_as_binfix(const msgpack_object *o, uint8_t *out, size_t n,
+    const char *what, sm_err *err)
+{
+	const uint8_t *p;
+	size_t len;
+
+	if (codec_as_bin(o, n, n, &p, &len, what, err) < 0) {
+		memset(out, 0, n);
+		return -1;
+	}
+	memcpy(out, p, n);
+	return 0;
+}
+
+int codec_as_str(const msgpack_object *o, size_t maxlen, const char **p,
+    size_t *n, const char *what, sm_err *err)
+{
+	*p = NULL;
+	*n = 0;
+	if (o->type != MSGPACK_OBJECT_STR)
+		return sm_fail(err, SM_EMALFORMED, "%s: expected a string", what);
+	if (o->via.str.size > maxlen)
+		return sm_fail(err, SM_EBOUND, "%s: %u bytes, max %zu", what, o->via.str.size, maxlen);
+	if (!codec_utf8_ok(o->via.str.ptr, o->via.str.size))
+		return sm_fail(err, SM_EMALFORMED, "%s: not valid UTF-8 (or contains NUL)", what);
+	*p = o->via.str.ptr;
+	*n = o->via.str.size;
+	return 0;
+}
+
+int codec_as_strdup(const msgpack_object *o, size_t maxlen, char **out,
+    const char *what, sm_err *err)
+{
+	const char *p;
+	size_t n;
+
+	*out = NULL;
+	if (codec_as_str(o, maxlen, &p, &n, what, err) < 0)
+		return -1;
+	if (!(*out = malloc(n + 1)))
+		return sm_fail(err, SM_ENOMEM, "%s: out of memory", what);
+	memcpy(*out, p, n);
+	(*out)[n] = '\0';
+	return 0;
+}
+
+int codec_as_array(const msgpack_object *o, uint32_t maxn,
+    const msgpack_object **items, uint32_t *n, const char *what, sm_err *err)
+{
+	*items = NULL;
+	*n = 0;
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return sm_fail(err, SM_EMALFORMED, "%s: expected an array", what);
+	if (o->via.array.size > maxn)
+		return sm_fail(err, SM_EBOUND, "%s: %u elements, max %u", what, o->via.array.size, maxn);
+	*items = o->via.array.ptr;
+	*n = o->via.array.size;
+	return 0;
+}
+
+/* Name of field key in map m, for messages: "report.6". */
+#define NAME(m, key, buf) (snprintf(buf, sizeof(buf), "%s.%llu", (m)->what, (unsigned long long)(key)), buf)
+
+int codec_get_uint(codec_map *m, uint64_t key, bool required, uint64_t min,
+    uint64_t max, uint64_t *out, sm_err *err)
+{
+	char nm[96];
+	int rc;
+	const msgpack_object *o = field(m, key, required, err, &rc);
+
+	*out = 0;
+	return o ? codec_as_uint(o, min, max, out, NAME(m, key, nm), err) : rc;
+}
+
+int codec_get_bool(codec_map *m, uint64_t key, bool required, bool *out, sm_err *err)
+{
+	int rc;
+	const msgpack_object *o = field(m, key, required, err, &rc);
+
+	*out = false;
+	if (!o)
+		return rc;
+	if (o->type != MSGPACK_OBJECT_BOOLEAN)
+		return sm_fail(err, SM_EMALFORMED, "%s.%llu: expected a boolean", m->what,
+		    (unsigned long long)key);
+	*out = o->via.boolean;
+	return 0;
+}
+
+int codec_get_bin(codec_map *m, uint64_t key, bool required, size_t minlen,
+    size_t maxlen, const uint8_t **p, size_t *n, sm_err *err)
+{
+	char nm[96];
+	int rc;
+	const msgpack_object *o = field(m, key, required, err, &rc);
+
+	*p = NULL;
+	*n = 0;
+	return o ? codec_as_bin(o, minlen, maxlen, p, n, NAME(m, key, nm), err) : rc;
+}
+
+int codec_get_binfix(codec_map *m, uint64_t key, bool required, uint8_t *out,
+    size_t n, sm_err *err)
+{
+	char nm[96];
+	int rc;
+	const msgpack_object *o = field(m, key, required, err, &rc);
+
+	if (!o) {
+		memset(out, 0, n);
+		return rc;
+	}
+	return codec_as_binfix(o, out, n, NAME(m, key, nm), err);
+}
+
+int codec_get_str(codec_map *m, uint64_t key, bool required, size_t maxlen,
+    const char **p, size_t *n, sm_err *err)
+{
+	char nm[96];
+	int rc;
+	const msgpack_object *o = field(m, key, required, err, &rc);
+
+	*p = NULL;
+	*n = 0;
+	return o ? codec_as_str(o, maxlen, p, n, NAME(m, key, nm), err) : rc;
+}
+
+int codec_get_strdup(codec_map *m, uint64_t key, bool required, size_t maxlen,
+    char **out, sm_err *err)
+{
+	char nm[96];
+	int rc;
+	const msgpack_object *o = field(m, key, required, err, &rc);
+
+	*out = NULL;
+	return o ? codec_as_strdup(o, maxlen, out, NAME(m, key, nm), err) : rc;
+}
+
+int codec_get_array(codec_map *m, uint64_t key, bool required, uint32_t maxn,
+    const msgpack_object **items, uint32_t *n, sm_err *err)
+{
+	char nm[96];
+	int rc;
+	const msgpack_object *o = field(m, key, required, err, &rc);
+
+	*items = NULL;
+	*n = 0;
+	return o ? codec_as_array(o, maxn, items, n, NAME(m, key, nm), err) : rc;
+}

@@ -1,0 +1,130 @@
+/* tests/unit/test_codec.c — canonical msgpack scan and strict getters. */
+#include "tests/test.h"
+#include "proto/codec.h"
+
+static int scan(const char *hex, unsigned depth, int *code)
+{
+	uint8_t b[256];
+	size_t n = strlen(hex) / 2;
+	sm_err e = {0};
+
+	for (size_t i = 0; i < n; i++)
+		sscanf(hex + 2 * i, "%2hhx", &b[i]);
+	int rc = codec_scan(b, n, depth, &e);
+	*code = e.code;
+	return rc;
+}
+
+static void test_canonical_accepted(void)
+{
+	int c;
+	CHECK(scan("00", 4, &c) == 0);
+	CHECK(scan("cc80", 4, &c) == 0);
+	CHECK(scan("cd0100", 4, &c) == 0);
+	CHECK(scan("82010203c3", 4, &c) == 0);	/* {1:2, 3:true} */
+	CHECK(scan("c40100", 4, &c) == 0);	/* bin8 of 1 byte */
+	CHECK(scan("90", 4, &c) == 0);
+}
+
+static void test_noncanonical_rejected(void)
+{
+	int c;
+	CHECK(scan("cc05", 4, &c) < 0 && c == SM_ENONCANON);	/* uint8 for 5 */
+	CHECK(scan("cd00ff", 4, &c) < 0 && c == SM_ENONCANON);
+	CHECK(scan("d90161", 4, &c) < 0 && c == SM_ENONCANON);	/* str8 "a" */
+	CHECK(scan("dc000100", 4, &c) < 0 && c == SM_ENONCANON);	/* array16 of 1 */
+	CHECK(scan("cb0000000000000000", 4, &c) < 0 && c == SM_EMALFORMED);
+	CHECK(scan("ff", 4, &c) < 0 && c == SM_EMALFORMED);
+	CHECK(scan("c1", 4, &c) < 0 && c == SM_EMALFORMED);
+}
+
+static void test_bounds_and_bombs(void)
+{
+	int c;
+	CHECK(scan("ddffffffff", 4, &c) < 0 && c == SM_EBOUND);	/* 4G-element array */
+	CHECK(scan("dfffffffff", 4, &c) < 0 && c == SM_EBOUND);
+	CHECK(scan("c6ffffffff00", 4, &c) < 0 && c == SM_EBOUND);
+	CHECK(scan("a5616263", 4, &c) < 0 && c == SM_EBOUND);	/* str of 5, 3 left */
+	CHECK(scan("919191919100", 4, &c) < 0 && c == SM_EDEPTH);
+	CHECK(scan("9191919100", 4, &c) == 0);
+	CHECK(scan("0000", 4, &c) < 0 && c == SM_ETRAILING);
+	CHECK(scan("92", 4, &c) < 0 && c == SM_EBOUND);
+	CHECK(scan("", 4, &c) < 0 && c == SM_EMALFORMED);
+}
+
+static void test_roundtrip_and_getters(void)
+{
+	codec_w w;
+	codec_doc d;
+	codec_map m;
+	sm_err e = {0};
+	size_t n;
+	uint64_t u;
+	const char *s;
+	size_t sl;
+
+	codec_w_init(&w);
+	codec_w_map(&w, 3);
+	codec_w_uint(&w, 1); codec_w_uint(&w, 300);
+	codec_w_uint(&w, 2); codec_w_cstr(&w, "sigmesh");
+	codec_w_uint(&w, 7); codec_w_bool(&w, true);
+	uint8_t *b = codec_w_take(&w, &n);
+	CHECK(b != NULL);
+	CHECK(codec_decode(&d, b, n, 4, &e) == 0);
+	CHECK(codec_map_begin(&m, d.root, "t", &e) == 0);
+	CHECK(codec_get_uint(&m, 1, true, 0, 1000, &u, &e) == 0 && u == 300);
+	CHECK(codec_get_str(&m, 2, true, 64, &s, &sl, &e) == 0 && sl == 7 && !memcmp(s, "sigmesh", 7));
+	/* key 7 left unread: a strict map must refuse it */
+	CHECK(codec_map_end(&m, &e) < 0 && e.code == SM_EMALFORMED);
+	CHECK(strstr(e.msg, "unknown field 7") != NULL);
+	sm_err_clear(&e);
+	CHECK(codec_map_begin(&m, d.root, "t", &e) == 0);
+	codec_map_lenient(&m);
+	CHECK(codec_get_str(&m, 2, true, 64, &s, &sl, &e) == 0);
+	CHECK(codec_map_end(&m, &e) == 0);
+	sm_err_clear(&e);
+	CHECK(codec_map_begin(&m, d.root, "t", &e) == 0);
+	CHECK(codec_get_uint(&m, 1, true, 0, 100, &u, &e) < 0 && e.code == SM_EBOUND);
+	codec_doc_free(&d);
+	free(b);
+}
+
+static void test_map_order(void)
+{
+	int c;
+	codec_doc d;
+	codec_map m;
+	sm_err e = {0};
+	uint8_t dup[] = { 0x82, 0x01, 0x00, 0x01, 0x00 };
+	uint8_t desc[] = { 0x82, 0x02, 0x00, 0x01, 0x00 };
+
+	CHECK(scan("820100", 4, &c) < 0);
+	CHECK(codec_decode(&d, dup, sizeof dup, 4, &e) == 0);
+	CHECK(codec_map_begin(&m, d.root, "t", &e) < 0 && strstr(e.msg, "twice"));
+	codec_doc_free(&d);
+	sm_err_clear(&e);
+	CHECK(codec_decode(&d, desc, sizeof desc, 4, &e) == 0);
+	CHECK(codec_map_begin(&m, d.root, "t", &e) < 0 && e.code == SM_ENONCANON);
+	codec_doc_free(&d);
+}
+
+static void test_utf8(void)
+{
+	CHECK(codec_utf8_ok("abc", 3));
+	CHECK(codec_utf8_ok("\xe6\x97\xa5\xe6\x9c\xac", 6));
+	CHECK(!codec_utf8_ok("\xc0\xaf", 2));		/* overlong */
+	CHECK(!codec_utf8_ok("\xed\xa0\x80", 3));	/* surrogate */
+	CHECK(!codec_utf8_ok("a\0b", 3));
+	CHECK(!codec_utf8_ok("\xe6\x97", 2));		/* truncated */
+}
+
+int main(void)
+{
+	RUN(test_canonical_accepted);
+	RUN(test_noncanonical_rejected);
+	RUN(test_bounds_and_bombs);
+	RUN(test_roundtrip_and_getters);
+	RUN(test_map_order);
+	RUN(test_utf8);
+	TEST_EXIT();
+}
