@@ -51,6 +51,7 @@ CLI_SRC   = $(wildcard node/cli/*.c)
 SIM_SRC   = $(wildcard sim/*.c)
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
 TOOL_SRC  = $(wildcard tests/tools/*.c)
+BENCH_SRC = $(wildcard bench/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
@@ -62,10 +63,11 @@ LIBS     = $(LIBNODE) $(LIBKEYS) $(LIBPROTO)
 BINS  = $(if $(wildcard node/sigmeshd_main.c),$(BUILD)/sigmeshd) $(if $(CLI_SRC),$(BUILD)/sigmesh) $(if $(SIM_SRC),$(BUILD)/sigmesh-sim)
 UNITS = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOLS = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+BENCHES = $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
 .PHONY: all deps test unit demo bench fuzz soak clean check
 .SECONDARY:
-all: $(BINS) $(UNITS) $(TOOLS)
+all: $(BINS) $(UNITS) $(TOOLS) $(BENCHES)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -85,6 +87,9 @@ $(BUILD)/sigmesh: $(call obj,$(CLI_SRC)) $(LIBS)
 $(BUILD)/sigmesh-sim: $(call obj,$(SIM_SRC)) $(LIBS)
 	$(call quiet,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBS)
+	@mkdir -p $(dir $@)
+	$(call quiet,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIBS)
 	@mkdir -p $(dir $@)
 	$(call quiet,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(LIBS)
