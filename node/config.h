@@ -1,0 +1,65 @@
+/*
+ * node/config.h — sigmeshd's configuration file (INI, parsed with inih).
+ *
+ *   [node]
+ *   data_dir   = /var/lib/sigmesh          ; LMDB store, control and feed sockets
+ *   key_file   = /etc/sigmesh/org.key      ; secret identity (keys/identity.h)
+ *   passphrase_file = /etc/sigmesh/pass    ; optional
+ *   rosters    = /etc/sigmesh/rosters      ; directory of *.roster files
+ *   listen     = tcp://127.0.0.1:7001      ; CURVE endpoint peers connect to
+ *   control    = ipc:///var/lib/sigmesh/control.sock   ; default: data_dir/control.sock
+ *   feed       = ipc:///var/lib/sigmesh/feed.sock      ; default: data_dir/feed.sock
+ *   log_level  = info                      ; error, warn, info, debug
+ *   map_size_mb = 4096
+ *   active_peers = 6                       ; eager-push peers per SIG
+ *   recon_interval_ms = 30000              ; periodic reconciliation
+ *   anonymize  = example.co.jp, mail.example.co.jp   ; own domains, extra strings
+ *
+ *   [peer]                                 ; repeatable; optional: by default
+ *   endpoint = tcp://127.0.0.1:7002        ; peers come from roster endpoints
+ *
+ * Unknown keys and sections are errors (a typo must not silently weaken a
+ * node), reported with the line number.
+ */
+#ifndef SIGMESH_CONFIG_H
+#define SIGMESH_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "proto/err.h"
+
+#define CONFIG_MAX_PATH 1024
+#define CONFIG_MAX_PEERS 256
+#define CONFIG_MAX_ANON 64
+
+enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+typedef struct config {
+	char path[CONFIG_MAX_PATH];		/* the file itself */
+	char data_dir[CONFIG_MAX_PATH];
+	char key_file[CONFIG_MAX_PATH];
+	char passphrase_file[CONFIG_MAX_PATH];
+	char rosters[CONFIG_MAX_PATH];
+	char listen[256];
+	char control[CONFIG_MAX_PATH + 8];
+	char feed[CONFIG_MAX_PATH + 8];
+	int log_level;
+	uint64_t map_size_mb;
+	uint32_t active_peers;
+	uint32_t recon_interval_ms;
+	size_t n_peers;
+	char peers[CONFIG_MAX_PEERS][256];
+	size_t n_anon;
+	char anon[CONFIG_MAX_ANON][256];
+} config;
+
+/* Defaults, then the file. Relative paths are taken relative to the
+ * config file's directory. */
+int config_load(config *c, const char *path, sm_err *err)
+    __attribute__((warn_unused_result));
+/* Parse from memory (for tests and the fuzzer); base_dir resolves
+ * relative paths. */
+int config_parse(config *c, const char *text, const char *base_dir, sm_err *err)
+    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * node/control.h — the local control API that the sigmesh CLI (and the
+ * simulator, and scripts) use to talk to a running sigmeshd.
+ *
+ * Transport: a ZeroMQ REP socket on ipc://DATA_DIR/control.sock; the data
+ * dir is 0700, so only the node's user can connect. One request, one
+ * reply, each a single frame of JSON (UTF-8, at most 4 MiB).
+ *
+ * Request:  {"cmd": NAME, ...arguments}
+ * Reply:    {"ok": true, ...results}  or  {"ok": false, "error": "text"}
+ *
+ *   submit   {"tlp": "amber", "audience": {"sigs": [NAME|ID,...],
+ *             "orgs": [NAME|ID,...]} | "federation", "body": BODY}
+ *            -> {"id": HEX}. Acknowledged only after the durable commit.
+ *   list     {"since_ms": N, "until_ms": N, "tlp": "amber", "sig": NAME,
+ *             "originator": NAME|ID, "type": "report", "limit": N}
+ *            -> {"items": [SUMMARY...]}
+ *   show     {"id": HEX} -> {"item": SUMMARY + {"body": BODY, "sightings": [...],
+ *             "releases": [...], "retracted": bool}}
+ *   search   {"value": "evil.example"} -> {"items": [SUMMARY + {"sightings": N}]}
+ *   sight    {"id": HEX, "kind": "seen"|"false-positive", "originator_only": bool,
+ *             "note": "..."} -> {"id": HEX}
+ *   retract  {"id": HEX, "reason": "..."} -> {"id": HEX}
+ *   release  {"id": HEX, "sigs": [NAME|ID], "orgs": [NAME|ID]} -> {"id": HEX}
+ *   peers    -> {"peers": [{"org", "name", "endpoint", "connected", "last_seen_ms",
+ *             "sent", "received", "rejected", "lag"}]}
+ *   status   -> {"org", "name", "objects", "reports", ..., "store_bytes", "uptime_ms"}
+ *   dump     {"after": ARRIVAL} -> {"items": [{"id", "type", "tlp", "originator",
+ *             "seq", "created_ms", "received_ms", "arrival", "ref"}], "last": ARRIVAL}
+ *            (every object stored, including ones this node cannot read:
+ *             what the simulator inspects for leaks and latency)
+ *   fsck     -> {"checked": N, "bad": N, "problems": [...]}
+ *   stop     -> {} and the node shuts down cleanly
+ *
+ * SUMMARY = {"id", "type", "tlp", "originator", "originator_name", "seq",
+ *            "created_ms", "received_ms", "audience", "title", "readable"}
+ * BODY is the JSON form of proto/body.h (PROTOCOL.md §5).
+ * IDs are lowercase hex; org ids may also be given as roster names.
+ */
+#ifndef SIGMESH_CONTROL_H
+#define SIGMESH_CONTROL_H
+
+#define CONTROL_MAX_MSG (4u << 20)
+
+#endif
