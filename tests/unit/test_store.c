@@ -458,8 +458,9 @@ static void test_reopen(void)
 	/* arrival continues after the last one stored */
 	mkfake(&g, 399, 10, SM_MSG_RELEASE, 4, 100, 5);
 	CHECK(put_commit(s, &g) == 0);
-	CHECK(store_get(s, g.m.id, &g.m, &len, &e) != NULL && g.m.arrival == 21);
-	free(store_get(s, g.m.id, NULL, &len, &e));
+	p = store_get(s, g.m.id, &g.m, &len, &e);
+	CHECK(p != NULL && g.m.arrival == 21);
+	free(p);
 	CHECK(store_check(s, NULL, NULL, NULL, &bad, &e) == 0 && bad == 0);
 	/* replay protection survives the reopen */
 	fake twin;
