@@ -229,9 +229,14 @@ static int grow_map(store_t *s)
 
 /* ---- transactions ----------------------------------------------------- */
 
+/* The store whose batch this thread owns. Thread-local, so a reader thread
+ * never touches the writer's batch state: only the owner, which alone
+ * changes that state, ever finds its own store here. */
+static _Thread_local const store_t *tl_batch;
+
 static bool in_own_batch(const store_t *s)
 {
-	return s->state == B_OPEN && pthread_equal(s->owner, pthread_self());
+	return tl_batch == s && s->state == B_OPEN;
 }
 
 /* A transaction to read from: the batch's when the caller owns it, else a
@@ -289,6 +294,7 @@ static int batch_fail(store_t *s, sm_err *err, int rc, const char *what)
 	mdb_txn_abort(s->wtxn);
 	s->wtxn = NULL;
 	s->state = B_FAILED;
+	tl_batch = NULL;
 	sm_err_clear(&s->batch_err);
 	if (rc == MDB_MAP_FULL && grow_map(s) == 0)
 		sm_fail(&s->batch_err, SM_EFULL,
@@ -369,9 +375,7 @@ static int open_tables(store_t *s, sm_err *err)
 	} else if (rc != 0) {
 		lmdb_fail(s, err, rc, "read version");
 		goto fail;
-	} else if (v.mv_size != 4 || rd64((uint8_t[8]){ 0, 0, 0, 0,
-	    ((uint8_t *)v.mv_data)[0], ((uint8_t *)v.mv_data)[1],
-	    ((uint8_t *)v.mv_data)[2], ((uint8_t *)v.mv_data)[3] }) != STORE_VERSION) {
+	} else if (v.mv_size != 4 || memcmp(v.mv_data, "\0\0\0\1", 4) != 0) {
 		sm_fail(err, SM_EVERSION, "store %s: unknown store version (this build reads %u)",
 		    s->path, STORE_VERSION);
 		goto fail;
@@ -469,6 +473,8 @@ void store_destroy(store_t **sp)
 		return;
 	if (s->wtxn)
 		mdb_txn_abort(s->wtxn);
+	if (tl_batch == s)
+		tl_batch = NULL;
 	if (s->env)
 		mdb_env_close(s->env);
 	pthread_rwlock_destroy(&s->resize);
@@ -520,6 +526,7 @@ int store_begin(store_t *s, sm_err *err)
 	}
 	s->owner = pthread_self();
 	s->state = B_OPEN;
+	tl_batch = s;
 	return 0;
 fail:
 	mdb_txn_abort(s->wtxn);
@@ -746,6 +753,7 @@ int store_commit(store_t *s, sm_err *err)
 	rc = mdb_txn_commit(s->wtxn);	/* frees the txn, success or not */
 	s->wtxn = NULL;
 	s->state = B_IDLE;
+	tl_batch = NULL;
 	if (rc == 0)
 		return 0;
 	old = s->map_size;
@@ -763,6 +771,7 @@ void store_abort(store_t *s)
 	if (s->wtxn && pthread_equal(s->owner, pthread_self())) {
 		mdb_txn_abort(s->wtxn);
 		s->wtxn = NULL;
+		tl_batch = NULL;
 	}
 	if (!s->wtxn)
 		s->state = B_IDLE;

@@ -25,8 +25,9 @@
  *
  * Caveats (LMDB's): one write transaction at a time, used by one thread;
  * read transactions are per thread; do not use a store across fork().
- * Pointers returned by reads are valid until the read ends (store_read_end)
- * or the next write commit: copy what you keep.
+ * Reads return copies (store_get); pointers handed to iteration callbacks
+ * are valid only during the callback: copy what you keep. Callbacks must
+ * not write to the store.
  */
 #ifndef SIGMESH_STORE_H
 #define SIGMESH_STORE_H
