@@ -108,7 +108,7 @@ void gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 	uint64_t now = now_ms();
 	sm_err err = {0};
 	uint8_t *msg = NULL;
-	size_t len, flen;
+	size_t len = 0, flen = 0;
 
 	if (p->rs_init && now - p->recon_started_ms < RECON_STALE_MS)
 		return;		/* one session of ours at a time */
@@ -124,7 +124,7 @@ void gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 	p->recon_started_ms = now;
 	p->last_recon_ms = now;
 	n->c.recon_sessions++;
-	node_send(n, p, wire_recon(p->sid_init, false, msg, len, &flen), flen);
+	node_send(n, p, wire_recon(p->sid_init, false, msg, len, &flen), &flen);
 	free(msg);
 }
 
@@ -133,7 +133,7 @@ void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f)
 	recon_t **rs;
 	recon_ids have = {0};
 	uint8_t *out = NULL;
-	size_t outlen, flen;
+	size_t outlen = 0, flen = 0;
 	sm_err err = {0};
 
 	if (p->rs_init && f->session == p->sid_init) {
@@ -162,7 +162,7 @@ void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f)
 	push_have(n, p, &have);
 	recon_ids_free(&have);
 	if (out) {
-		node_send(n, p, wire_recon(f->session, recon_done(*rs), out, outlen, &flen), flen);
+		node_send(n, p, wire_recon(f->session, recon_done(*rs), out, outlen, &flen), &flen);
 		free(out);
 	}
 	if (recon_done(*rs))

@@ -247,15 +247,15 @@ static void queue_ihave(struct peer *p, const uint8_t id[SM_ID_LEN])
 	memcpy(p->ihave[p->n_ihave++], id, SM_ID_LEN);
 }
 
-int node_send(node_t *n, struct peer *p, uint8_t *frame, size_t len)
+int node_send(node_t *n, struct peer *p, uint8_t *frame, const size_t *len)
 {
 	int rc = -1;
 
 	if (frame) {
-		rc = transport_send(n->tp, p->org, frame, len);
+		rc = transport_send(n->tp, p->org, frame, *len);
 		if (rc == 0) {
 			p->frames_out++;
-			n->c.bytes_sent += len;
+			n->c.bytes_sent += *len;
 		}
 		free(frame);
 	}
@@ -268,7 +268,7 @@ static void flush_objects(node_t *n, struct peer *p)
 
 	while (i < p->n_out) {
 		const uint8_t *objs[WIRE_MAX_OBJECTS];
-		size_t lens[WIRE_MAX_OBJECTS], bytes = 0, k = 0, flen;
+		size_t lens[WIRE_MAX_OBJECTS], bytes = 0, k = 0, flen = 0;
 
 		while (i + k < p->n_out && k < WIRE_MAX_OBJECTS &&
 		    (k == 0 || bytes + p->out[i + k].len <= FRAME_SOFT_BYTES)) {
@@ -277,7 +277,7 @@ static void flush_objects(node_t *n, struct peer *p)
 			bytes += lens[k];
 			k++;
 		}
-		if (node_send(n, p, wire_objects(objs, lens, (uint32_t)k, &flen), flen) == 0)
+		if (node_send(n, p, wire_objects(objs, lens, (uint32_t)k, &flen), &flen) == 0)
 			p->objects_out += k;
 		i += k;
 	}
@@ -288,11 +288,11 @@ static void flush_objects(node_t *n, struct peer *p)
 
 static void flush_ihave(node_t *n, struct peer *p)
 {
-	size_t i = 0, flen;
+	size_t i = 0, flen = 0;
 
 	while (i < p->n_ihave) {
 		size_t k = p->n_ihave - i < WIRE_MAX_IDS ? p->n_ihave - i : WIRE_MAX_IDS;
-		node_send(n, p, wire_ids(WIRE_IHAVE, p->ihave + i, (uint32_t)k, false, &flen), flen);
+		node_send(n, p, wire_ids(WIRE_IHAVE, p->ihave + i, (uint32_t)k, false, &flen), &flen);
 		i += k;
 	}
 	p->n_ihave = 0;
@@ -441,8 +441,8 @@ static int roster_known(node_t *n, const sm_roster_ref *refs, uint32_t nr, struc
 		if (r && roster_version(r) >= refs[i].version)
 			continue;
 		if (from && r) {	/* ask the sender for what we lack */
-			size_t flen;
-			node_send(n, from, wire_roster(refs[i].sig, roster_version(r), NULL, NULL, 0, &flen), flen);
+			size_t flen = 0;
+			node_send(n, from, wire_roster(refs[i].sig, roster_version(r), NULL, NULL, 0, &flen), &flen);
 		}
 		return sm_fail(err, SM_ENOTFOUND, "roster version %llu of a SIG %s",
 		    (unsigned long long)refs[i].version, r ? "not yet known here" : "unknown here");
@@ -591,9 +591,9 @@ int node_ingest(node_t *n, const uint8_t *obj, size_t len, struct peer *from, sm
 			scope_entry *r = scope_report_of(n->scope, e);
 			const uint8_t *sc = r ? tree_scope(n, r, from->org) : NULL;
 			if (sc && !peer_lazy(from, sc)) {
-				size_t flen;
+				size_t flen = 0;
 				peer_set_lazy(from, sc, true);
-				node_send(n, from, wire_prune(sc, &flen), flen);
+				node_send(n, from, wire_prune(sc, &flen), &flen);
 			}
 		}
 		return 0;
@@ -1082,27 +1082,27 @@ static void send_hello(node_t *n, struct peer *p)
 {
 	sm_roster_ref heads[WIRE_MAX_HEADS];
 	uint32_t k = 0;
-	size_t flen;
+	size_t flen = 0;
 
 	for (size_t i = 0; i < federation_count(n->fed) && k < WIRE_MAX_HEADS; i++) {
 		roster_t *r = federation_at(n->fed, i);
 		memcpy(heads[k].sig, roster_sig_id(r), SM_ID_LEN);
 		heads[k++].version = roster_version(r);
 	}
-	node_send(n, p, wire_hello(heads, k, &flen), flen);
+	node_send(n, p, wire_hello(heads, k, &flen), &flen);
 	p->last_hello_ms = now_ms();
 }
 
 static void send_roster_entries(node_t *n, struct peer *p, roster_t *r, uint64_t from)
 {
 	const uint8_t *ent[WIRE_MAX_ENTRIES];
-	size_t lens[WIRE_MAX_ENTRIES], flen;
+	size_t lens[WIRE_MAX_ENTRIES], flen = 0;
 	uint32_t k = 0;
 
 	for (uint64_t i = from; i < roster_version(r) && k < WIRE_MAX_ENTRIES; i++, k++)
 		ent[k] = roster_entry(r, i, &lens[k]);
 	if (k)
-		node_send(n, p, wire_roster(roster_sig_id(r), from, ent, lens, k, &flen), flen);
+		node_send(n, p, wire_roster(roster_sig_id(r), from, ent, lens, k, &flen), &flen);
 }
 
 /* Roster entries from a peer: each is verified against our chain (quorum
@@ -1148,11 +1148,11 @@ static void on_hello(node_t *n, struct peer *p, const wire_frame *f)
 {
 	for (uint32_t i = 0; i < f->n_heads; i++) {
 		roster_t *r = federation_find(n->fed, f->heads[i].sig);
-		size_t flen;
+		size_t flen = 0;
 		if (!r)
 			continue;
 		if (f->heads[i].version > roster_version(r))
-			node_send(n, p, wire_roster(roster_sig_id(r), roster_version(r), NULL, NULL, 0, &flen), flen);
+			node_send(n, p, wire_roster(roster_sig_id(r), roster_version(r), NULL, NULL, 0, &flen), &flen);
 		else if (f->heads[i].version < roster_version(r))
 			send_roster_entries(n, p, r, f->heads[i].version);
 	}
@@ -1228,8 +1228,8 @@ static void graft_missing(node_t *n)
 		}
 		struct peer *p = node_peer(n, m->from, false);
 		if (p) {
-			size_t flen;
-			node_send(n, p, wire_ids(WIRE_WANT, &m->id, 1, true, &flen), flen);
+			size_t flen = 0;
+			node_send(n, p, wire_ids(WIRE_WANT, &m->id, 1, true, &flen), &flen);
 			p->n_lazy = 0;	/* it is on the tree again */
 		}
 	}

@@ -81,7 +81,9 @@ struct node {
 
 const uint8_t *node_me(const node_t *n);
 struct peer *node_peer(node_t *n, const uint8_t org[SM_ID_LEN], bool create);
-int node_send(node_t *n, struct peer *p, uint8_t *frame, size_t len);	/* frees frame */
+/* Send a frame made by a wire_* encoder and free it. len is read only
+ * after the encoder ran: pass the address the encoder filled. */
+int node_send(node_t *n, struct peer *p, uint8_t *frame, const size_t *len);
 int node_ingest(node_t *n, const uint8_t *obj, size_t len, struct peer *from, sm_err *err);
 int node_commit(node_t *n, sm_err *err);
 void node_choose_neighbours(node_t *n);

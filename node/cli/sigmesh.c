@@ -7,12 +7,25 @@
 #include <string.h>
 #include <sodium.h>
 #include "node/cli/cli.h"
+#include "node/cli/cmd_node.h"
 
 static int cmd_help(int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
 	{ "keys", cmd_keys, "generate, show and rotate an organization's keys (offline)" },
 	{ "sig", cmd_sig, "create, approve, append, propose, show and verify SIG rosters (offline)" },
+	{ "submit", cmd_submit, "share a report (JSON body) with a TLP label and audience" },
+	{ "list", cmd_list, "list reports, filtered by time, SIG, TLP, originator" },
+	{ "show", cmd_show, "show one report with its body, sightings and releases" },
+	{ "search", cmd_search, "every report that contains an indicator, with sightings" },
+	{ "sight", cmd_sight, "say this organization saw a report's indicators too" },
+	{ "retract", cmd_retract, "withdraw a report this organization shared" },
+	{ "release", cmd_release, "widen a report's audience to more SIGs or organizations" },
+	{ "peers", cmd_peers, "the node's peers: connected, last seen, traffic" },
+	{ "status", cmd_status, "counts, store size, rosters" },
+	{ "fsck", cmd_fsck, "check the store: every object verifies, every index entry is sound" },
+	{ "dump", cmd_dump, "every stored object's metadata, as JSON (for tools and the simulator)" },
+	{ "stop", cmd_stop, "stop the node cleanly" },
 	{ "help", cmd_help, "list the commands" },
 };
 
@@ -25,7 +38,8 @@ static int cmd_help(int argc, char **argv)
 	printf("usage: sigmesh COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		printf("  %-10s %s\n", commands[i].name, commands[i].help);
-	printf("\n'sigmesh COMMAND' without arguments shows its usage.\n");
+	printf("\n'sigmesh COMMAND' without arguments shows its usage. Commands that talk to a\n"
+	    "running node take --config FILE, --data-dir DIR (or SIGMESH_DATA) and --json.\n");
 	return 0;
 }
 

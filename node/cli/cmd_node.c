@@ -1,0 +1,509 @@
+/*
+ * node/cli/cmd_node.c — the analyst's and operator's commands that talk to
+ * a running sigmeshd over its control socket (node/control.h):
+ *
+ *   sigmesh [--config FILE | --data-dir DIR] submit FILE|- --tlp LABEL
+ *           [--audience federation | --sig NAME... --org NAME...] [--json]
+ *   sigmesh ... list [--tlp L] [--sig S] [--originator O] [--type T] [--since MS] [--limit N]
+ *   sigmesh ... show ID | search VALUE | sight ID [--false-positive] [--originator-only] [--note T]
+ *   sigmesh ... retract ID [--reason T] | release ID (--sig S | --org O)...
+ *   sigmesh ... peers | status | fsck | dump [--after N] | stop
+ *
+ * The node is found from --config (its data_dir), --data-dir, or the
+ * SIGMESH_DATA environment variable. Output is human-readable; --json
+ * prints the node's JSON reply as it is.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+#include "node/cli/cmd_node.h"
+#include "node/config.h"
+#include "node/control.h"
+
+struct opts {
+	const char *data_dir;
+	char dir_buf[CONFIG_MAX_PATH];
+	bool json;
+};
+
+static int usage(const char *cmd, const char *text)
+{
+	fprintf(stderr, "usage: sigmesh %s %s\n", cmd, text);
+	return 2;
+}
+
+/* Strip the global options (--config, --data-dir, --json) out of argv. */
+static int global_opts(int *argc, char **argv, struct opts *o)
+{
+	int k = 0;
+	sm_err err = {0};
+
+	memset(o, 0, sizeof(*o));
+	o->data_dir = getenv("SIGMESH_DATA");
+	for (int i = 0; i < *argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			o->json = true;
+		} else if (!strcmp(argv[i], "--data-dir") && i + 1 < *argc) {
+			o->data_dir = argv[++i];
+		} else if (!strcmp(argv[i], "--config") && i + 1 < *argc) {
+			static config cfg;
+			if (config_load(&cfg, argv[++i], &err) < 0) {
+				fprintf(stderr, "sigmesh: %s\n", err.msg);
+				return -1;
+			}
+			snprintf(o->dir_buf, sizeof(o->dir_buf), "%s", cfg.data_dir);
+			o->data_dir = o->dir_buf;
+		} else
+			argv[k++] = argv[i];
+	}
+	*argc = k;
+	if (!o->data_dir) {
+		fprintf(stderr, "sigmesh: which node? give --config FILE, --data-dir DIR or set SIGMESH_DATA\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* One request, one reply. Returns the parsed reply, or NULL after printing
+ * why (node not running, timeout, garbage). */
+static json_t *call(const struct opts *o, json_t *req)
+{
+	char ep[CONFIG_MAX_PATH + 32];
+	void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_REQ);
+	int timeout = 60000, linger = 0;
+	char *text = json_dumps(req, JSON_COMPACT);
+	json_t *rep = NULL;
+	zmq_msg_t msg;
+
+	json_decref(req);
+	snprintf(ep, sizeof(ep), "ipc://%s/control.sock", o->data_dir);
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
+	zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout, sizeof(timeout));
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_msg_init(&msg);
+	if (!text || zmq_connect(s, ep) < 0 || zmq_send(s, text, strlen(text), 0) < 0) {
+		fprintf(stderr, "sigmesh: cannot reach the node at %s: %s\n", ep, zmq_strerror(errno));
+		goto out;
+	}
+	if (zmq_msg_recv(&msg, s, 0) < 0) {
+		fprintf(stderr, "sigmesh: no answer from the node at %s (is sigmeshd running?)\n", ep);
+		goto out;
+	}
+	rep = json_loadb(zmq_msg_data(&msg), zmq_msg_size(&msg), 0, NULL);
+	if (!rep)
+		fprintf(stderr, "sigmesh: the node answered something that is not JSON\n");
+out:
+	zmq_msg_close(&msg);
+	free(text);
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+	return rep;
+}
+
+/* Print the reply; 0 if ok, 1 if the node said no. */
+static int finish(const struct opts *o, json_t *rep, void (*human)(json_t *))
+{
+	int rc;
+
+	if (!rep)
+		return 1;
+	rc = json_is_true(json_object_get(rep, "ok")) ? 0 : 1;
+	if (rc) {
+		fprintf(stderr, "sigmesh: %s\n", json_string_value(json_object_get(rep, "error")));
+	} else if (o->json || !human) {
+		json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+	} else
+		human(rep);
+	json_decref(rep);
+	return rc;
+}
+
+static void print_time(uint64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char b[32];
+
+	gmtime_r(&t, &tm);
+	strftime(b, sizeof(b), "%Y-%m-%d %H:%M:%SZ", &tm);
+	fputs(b, stdout);
+}
+
+static void human_items(json_t *rep)
+{
+	json_t *items = json_object_get(rep, "items"), *it;
+	size_t i;
+
+	json_array_foreach(items, i, it) {
+		const char *id = json_string_value(json_object_get(it, "id"));
+		printf("%.16s  ", id ? id : "?");
+		print_time((uint64_t)json_integer_value(json_object_get(it, "created_ms")));
+		printf("  %-17s %-10s %-16s %s%s\n",
+		    json_string_value(json_object_get(it, "tlp")) ? json_string_value(json_object_get(it, "tlp")) : "",
+		    json_string_value(json_object_get(it, "type")),
+		    json_string_value(json_object_get(it, "originator_name")),
+		    json_is_false(json_object_get(it, "readable")) ? "(not readable here) " : "",
+		    json_string_value(json_object_get(it, "title")) ? json_string_value(json_object_get(it, "title")) : "");
+		json_int_t s = json_integer_value(json_object_get(it, "sighting_count"));
+		if (s)
+			printf("%18s seen by %lld other organization(s)\n", "", (long long)s);
+	}
+	printf("%zu item(s)\n", json_array_size(items));
+}
+
+static void human_id(json_t *rep)
+{
+	printf("%s\n", json_string_value(json_object_get(rep, "id")));
+}
+
+static void human_status(json_t *rep)
+{
+	json_t *sigs = json_object_get(rep, "sigs"), *s;
+	size_t i;
+
+	printf("node      %s\norg id    %s\n", json_string_value(json_object_get(rep, "name")),
+	    json_string_value(json_object_get(rep, "org")));
+	printf("objects   %lld (reports %lld, sightings %lld, retractions %lld, releases %lld)\n",
+	    (long long)json_integer_value(json_object_get(rep, "objects")),
+	    (long long)json_integer_value(json_object_get(rep, "reports")),
+	    (long long)json_integer_value(json_object_get(rep, "sightings")),
+	    (long long)json_integer_value(json_object_get(rep, "retractions")),
+	    (long long)json_integer_value(json_object_get(rep, "releases")));
+	printf("store     %.1f MiB used of %.0f MiB\n",
+	    json_integer_value(json_object_get(rep, "store_bytes")) / 1048576.0,
+	    json_integer_value(json_object_get(rep, "map_bytes")) / 1048576.0);
+	printf("traffic   %lld received, %lld duplicates, %lld rejected, %lld deferred; %lld bytes out, %lld in\n",
+	    (long long)json_integer_value(json_object_get(rep, "received_objects")),
+	    (long long)json_integer_value(json_object_get(rep, "duplicates")),
+	    (long long)json_integer_value(json_object_get(rep, "rejected")),
+	    (long long)json_integer_value(json_object_get(rep, "deferred")),
+	    (long long)json_integer_value(json_object_get(rep, "bytes_sent")),
+	    (long long)json_integer_value(json_object_get(rep, "bytes_received")));
+	json_array_foreach(sigs, i, s)
+		printf("SIG       %s (roster version %lld)%s\n", json_string_value(json_object_get(s, "name")),
+		    (long long)json_integer_value(json_object_get(s, "version")),
+		    json_is_true(json_object_get(s, "member")) ? "" : " (not a member)");
+}
+
+static void human_peers(json_t *rep)
+{
+	json_t *peers = json_object_get(rep, "peers"), *p;
+	size_t i;
+	uint64_t now = (uint64_t)time(NULL) * 1000;
+
+	printf("%-20s %-9s %-9s %8s %8s %8s %8s  %s\n", "peer", "neighbor", "connected", "in", "dups",
+	    "rejected", "out", "last seen");
+	json_array_foreach(peers, i, p) {
+		json_int_t seen = json_integer_value(json_object_get(p, "last_seen_ms"));
+		printf("%-20s %-9s %-9s %8lld %8lld %8lld %8lld  ", json_string_value(json_object_get(p, "name")),
+		    json_is_true(json_object_get(p, "neighbor")) ? "yes" : "no",
+		    json_is_true(json_object_get(p, "banned")) ? "BANNED" :
+		    json_is_true(json_object_get(p, "connected")) ? "yes" : "no",
+		    (long long)json_integer_value(json_object_get(p, "objects_in")),
+		    (long long)json_integer_value(json_object_get(p, "duplicates_in")),
+		    (long long)json_integer_value(json_object_get(p, "rejected")),
+		    (long long)json_integer_value(json_object_get(p, "objects_out")));
+		if (seen)
+			printf("%.1f s ago\n", (now - (uint64_t)seen) / 1000.0);
+		else
+			printf("never\n");
+	}
+}
+
+static void human_show(json_t *rep)
+{
+	json_dumpf(json_object_get(rep, "item"), stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	putchar('\n');
+}
+
+static void human_fsck(json_t *rep)
+{
+	json_t *pr = json_object_get(rep, "problems"), *p;
+	size_t i;
+
+	json_array_foreach(pr, i, p)
+		printf("problem: %s\n", json_string_value(p));
+	printf("%lld objects checked, %lld problems\n",
+	    (long long)json_integer_value(json_object_get(rep, "checked")),
+	    (long long)json_integer_value(json_object_get(rep, "bad")));
+}
+
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (!f)
+		return NULL;
+	for (;;) {
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? 2 * cap : 8192;
+			if (cap > CONTROL_MAX_MSG) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			char *x = realloc(buf, cap);
+			if (!x) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = x;
+		}
+		size_t r = fread(buf + n, 1, 4096, f);
+		n += r;
+		if (r == 0)
+			break;
+	}
+	if (f != stdin)
+		fclose(f);
+	if (buf)
+		buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* --sig A --org B ... into {"sigs": [...], "orgs": [...]} on obj */
+static int audience_args(int argc, char **argv, int *i, json_t *obj)
+{
+	json_t *sigs = json_object_get(obj, "sigs"), *orgs = json_object_get(obj, "orgs");
+
+	if (!strcmp(argv[*i], "--sig") && *i + 1 < argc) {
+		if (!sigs)
+			json_object_set_new(obj, "sigs", sigs = json_array());
+		json_array_append_new(sigs, json_string(argv[++*i]));
+		return 1;
+	}
+	if (!strcmp(argv[*i], "--org") && *i + 1 < argc) {
+		if (!orgs)
+			json_object_set_new(obj, "orgs", orgs = json_array());
+		json_array_append_new(orgs, json_string(argv[++*i]));
+		return 1;
+	}
+	return 0;
+}
+
+int cmd_submit(int argc, char **argv)
+{
+	struct opts o;
+	const char *file = NULL, *tlp = NULL;
+	json_t *aud = json_object(), *req, *body;
+	bool federation = false;
+	char *text;
+	size_t len;
+	json_error_t jerr;
+
+	if (global_opts(&argc, argv, &o) < 0)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--tlp") && i + 1 < argc)
+			tlp = argv[++i];
+		else if (!strcmp(argv[i], "--audience") && i + 1 < argc && !strcmp(argv[i + 1], "federation"))
+			federation = true, i++;
+		else if (audience_args(argc, argv, &i, aud))
+			;
+		else if (!file && argv[i][0] != '-')
+			file = argv[i];
+		else if (!file && !strcmp(argv[i], "-"))
+			file = argv[i];
+		else {
+			json_decref(aud);
+			return usage("submit", "FILE|- --tlp LABEL [--audience federation | --sig NAME... --org NAME...]");
+		}
+	}
+	if (!file || !tlp) {
+		json_decref(aud);
+		return usage("submit", "FILE|- --tlp LABEL [--audience federation | --sig NAME... --org NAME...]");
+	}
+	if (!(text = read_all(file, &len))) {
+		fprintf(stderr, "sigmesh: cannot read %s (or larger than 4 MiB)\n", file);
+		json_decref(aud);
+		return 1;
+	}
+	body = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	free(text);
+	if (!body) {
+		fprintf(stderr, "sigmesh: %s: not JSON: %s (line %d)\n", file, jerr.text, jerr.line);
+		json_decref(aud);
+		return 1;
+	}
+	req = json_pack("{s:s, s:s, s:o}", "cmd", "submit", "tlp", tlp, "body", body);
+	if (federation) {
+		json_decref(aud);
+		json_object_set_new(req, "audience", json_string("federation"));
+	} else if (json_object_size(aud))
+		json_object_set_new(req, "audience", aud);
+	else
+		json_decref(aud);
+	return finish(&o, call(&o, req), human_id);
+}
+
+int cmd_list(int argc, char **argv)
+{
+	struct opts o;
+	json_t *req = json_pack("{s:s}", "cmd", "list");
+
+	if (global_opts(&argc, argv, &o) < 0)
+		return 1;
+	for (int i = 1; i < argc; i++) {
+		const char *k = argv[i];
+		if (i + 1 >= argc)
+			goto bad;
+		if (!strcmp(k, "--tlp") || !strcmp(k, "--sig") || !strcmp(k, "--originator") || !strcmp(k, "--type"))
+			json_object_set_new(req, k + 2, json_string(argv[++i]));
+		else if (!strcmp(k, "--since") || !strcmp(k, "--until") || !strcmp(k, "--limit")) {
+			char *end;
+			unsigned long long v = strtoull(argv[++i], &end, 10);
+			if (*end)
+				goto bad;
+			json_object_set_new(req, !strcmp(k, "--limit") ? "limit" : !strcmp(k, "--since") ?
+			    "since_ms" : "until_ms", json_integer((json_int_t)v));
+		} else
+			goto bad;
+	}
+	return finish(&o, call(&o, req), human_items);
+bad:
+	json_decref(req);
+	return usage("list", "[--tlp L] [--sig S] [--originator O] [--type T] [--since MS] [--until MS] [--limit N]");
+}
+
+static int one_id(int argc, char **argv, const char *cmd, void (*human)(json_t *))
+{
+	struct opts o;
+
+	if (global_opts(&argc, argv, &o) < 0)
+		return 1;
+	if (argc != 2)
+		return usage(cmd, "ID");
+	return finish(&o, call(&o, json_pack("{s:s, s:s}", "cmd", cmd, "id", argv[1])), human);
+}
+
+int cmd_show(int argc, char **argv) { return one_id(argc, argv, "show", human_show); }
+
+int cmd_search(int argc, char **argv)
+{
+	struct opts o;
+
+	if (global_opts(&argc, argv, &o) < 0)
+		return 1;
+	if (argc != 2)
+		return usage("search", "VALUE   (an address, domain, IP, URL, SHA-256, subject or file name)");
+	return finish(&o, call(&o, json_pack("{s:s, s:s}", "cmd", "search", "value", argv[1])), human_items);
+}
+
+int cmd_sight(int argc, char **argv)
+{
+	struct opts o;
+	json_t *req;
+
+	if (global_opts(&argc, argv, &o) < 0)
+		return 1;
+	if (argc < 2)
+		return usage("sight", "ID [--false-positive] [--originator-only] [--count N] [--note TEXT]");
+	req = json_pack("{s:s, s:s, s:s}", "cmd", "sight", "id", argv[1], "kind", "seen");
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--false-positive"))
+			json_object_set_new(req, "kind", json_string("false-positive"));
+		else if (!strcmp(argv[i], "--originator-only"))
+			json_object_set_new(req, "originator_only", json_true());
+		else if (!strcmp(argv[i], "--note") && i + 1 < argc)
+			json_object_set_new(req, "note", json_string(argv[++i]));
+		else if (!strcmp(argv[i], "--count") && i + 1 < argc)
+			json_object_set_new(req, "count", json_integer(atoll(argv[++i])));
+		else {
+			json_decref(req);
+			return usage("sight", "ID [--false-positive] [--originator-only] [--count N] [--note TEXT]");
+		}
+	}
+	return finish(&o, call(&o, req), human_id);
+}
+
+int cmd_retract(int argc, char **argv)
+{
+	struct opts o;
+	json_t *req;
+
+	if (global_opts(&argc, argv, &o) < 0)
+		return 1;
+	if (argc != 2 && !(argc == 4 && !strcmp(argv[2], "--reason")))
+		return usage("retract", "ID [--reason TEXT]");
+	req = json_pack("{s:s, s:s}", "cmd", "retract", "id", argv[1]);
+	if (argc == 4)
+		json_object_set_new(req, "reason", json_string(argv[3]));
+	return finish(&o, call(&o, req), human_id);
+}
+
+int cmd_release(int argc, char **argv)
+{
+	struct opts o;
+	json_t *req;
+
+	if (global_opts(&argc, argv, &o) < 0)
+		return 1;
+	if (argc < 4)
+		return usage("release", "ID (--sig NAME | --org NAME)...");
+	req = json_pack("{s:s, s:s}", "cmd", "release", "id", argv[1]);
+	for (int i = 2; i < argc; i++)
+		if (!audience_args(argc, argv, &i, req)) {
+			json_decref(req);
+			return usage("release", "ID (--sig NAME | --org NAME)...");
+		}
+	return finish(&o, call(&o, req), human_id);
+}
+
+static int plain(int argc, char **argv, const char *cmd, void (*human)(json_t *))
+{
+	struct opts o;
+
+	if (global_opts(&argc, argv, &o) < 0)
+		return 1;
+	if (argc != 1)
+		return usage(cmd, "");
+	return finish(&o, call(&o, json_pack("{s:s}", "cmd", cmd)), human);
+}
+
+int cmd_peers(int argc, char **argv) { return plain(argc, argv, "peers", human_peers); }
+int cmd_status(int argc, char **argv) { return plain(argc, argv, "status", human_status); }
+int cmd_stop(int argc, char **argv) { return plain(argc, argv, "stop", NULL); }
+
+int cmd_fsck(int argc, char **argv)
+{
+	struct opts o;
+	json_t *rep;
+	int rc;
+
+	if (global_opts(&argc, argv, &o) < 0)
+		return 1;
+	if (argc != 1)
+		return usage("fsck", "");
+	rep = call(&o, json_pack("{s:s}", "cmd", "fsck"));
+	if (!rep)
+		return 1;
+	rc = json_integer_value(json_object_get(rep, "bad")) ? 1 : 0;
+	return finish(&o, rep, human_fsck) | rc;
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	struct opts o;
+	json_t *req = json_pack("{s:s}", "cmd", "dump");
+
+	if (global_opts(&argc, argv, &o) < 0) {
+		json_decref(req);
+		return 1;
+	}
+	if (argc == 3 && !strcmp(argv[1], "--after"))
+		json_object_set_new(req, "after", json_integer(atoll(argv[2])));
+	else if (argc != 1) {
+		json_decref(req);
+		return usage("dump", "[--after ARRIVAL]");
+	}
+	return finish(&o, call(&o, req), NULL);
+}

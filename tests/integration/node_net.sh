@@ -1,0 +1,214 @@
+#!/bin/sh
+# tests/integration/node_net.sh — real sigmeshd processes on loopback.
+#
+# Eight organizations, three SIGs: chem {A,B,C,D}, power {D,E,F} (D bridges
+# the two), gas {G,H} (no bridge). Checks, by reading every node's store
+# through `sigmesh dump`, that each TLP level reaches exactly its audience
+# (no copy, not even ciphertext, anywhere else), that a release widens an
+# AMBER report to one more SIG and nowhere else, that sightings and search
+# work, that a node offline during a burst catches up exactly, that a
+# restart keeps the state, and that a non-member is refused by ZAP.
+set -u
+BUILD=${BUILD:-build}
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+SM=$TOP/$BUILD/sigmesh
+SMD=$TOP/$BUILD/sigmeshd
+T=$(mktemp -d "${TMPDIR:-/tmp}/sm-net.XXXXXX") || exit 1
+PIDS=""
+cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+cd "$T" || exit 1
+fails=0
+ok()  { echo "PASS $1"; }
+bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
+die() { echo "FAIL node_net_setup: $1"; exit 1; }
+
+BASE=$((20000 + $$ % 20000))
+ORGS="A B C D E F G H X"
+i=0
+for o in $ORGS; do
+	i=$((i + 1))
+	eval "PORT_$o=$((BASE + i))"
+	"$SM" keys generate --name "org-$o" --out "$o.key" >/dev/null || die "keys for $o"
+done
+
+# make_sig NAME ORG...: genesis signed by every founder
+make_sig() {
+	name=$1; shift
+	args=""
+	for o in "$@"; do
+		eval "p=\$PORT_$o"
+		args="$args --member $o.key.card@tcp://127.0.0.1:$p"
+	done
+	"$SM" sig create --name "$name" $args --out "$name.entry" >/dev/null || die "sig create $name"
+	for o in "$@"; do
+		"$SM" sig approve --key "$o.key" "$name.entry" >/dev/null || die "approve $name by $o"
+	done
+	"$SM" sig append "rosters/$name.roster" "$name.entry" >/dev/null || die "append $name"
+}
+mkdir rosters
+make_sig chem A B C D
+make_sig power D E F
+make_sig gas G H
+
+start() {	# start ORG
+	o=$1
+	eval "p=\$PORT_$o"
+	mkdir -p "$o"
+	[ -f "$o/node.conf" ] || cat > "$o/node.conf" <<CONF
+[node]
+data_dir = $T/$o/data
+key_file = $T/$o.key
+rosters = $T/${2:-rosters}
+listen = tcp://127.0.0.1:$p
+log_level = ${SIGMESH_TEST_LOG:-warn}
+recon_interval_ms = 2000
+CONF
+	"$SMD" --config "$o/node.conf" 2>>"$o/log" &
+	eval "PID_$o=$!"
+	PIDS="$PIDS $!"
+}
+ctl() { o=$1; shift; "$SM" "$@" --data-dir "$T/$o/data"; }
+has() {	# has ORG ID: is the object in ORG's store?
+	ctl "$1" dump --json 2>/dev/null | grep -q "\"$2\""
+}
+wait_up() {
+	for o in "$@"; do
+		n=0
+		until ctl "$o" status >/dev/null 2>&1; do
+			n=$((n + 1)); [ $n -gt 100 ] && die "node $o did not start: $(cat $o/log)"
+			sleep 0.1
+		done
+	done
+}
+# wait_for ID ORG...: until every ORG holds ID (10 s)
+wait_for() {
+	id=$1; shift
+	n=0
+	while :; do
+		all=1
+		for o in "$@"; do has "$o" "$id" || { all=0; break; }; done
+		[ $all -eq 1 ] && return 0
+		n=$((n + 1)); [ $n -gt 100 ] && return 1
+		sleep 0.1
+	done
+}
+# exactly NAME ID ORG...: the listed orgs hold ID, and no other org does
+exactly() {
+	name=$1; id=$2; shift 2
+	if ! wait_for "$id" "$@"; then
+		missing=""
+		for o in "$@"; do has "$o" "$id" || missing="$missing $o"; done
+		bad "$name" "not delivered to:$missing"
+		return
+	fi
+	sleep 0.5	# give a leak time to show
+	leaked=""
+	for o in A B C D E F G H; do
+		case " $* " in *" $o "*) continue ;; esac
+		has "$o" "$id" && leaked="$leaked $o"
+	done
+	[ -z "$leaked" ] && ok "$name" || bad "$name" "leaked to:$leaked"
+}
+
+for o in A B C D E F G H; do start $o; done
+wait_up A B C D E F G H
+
+body() {	# body TITLE DOMAIN
+	printf '{"title":"%s","mail_type":"attachment","sender_class":"freemail-foreign","from":[{"address":"lure@%s","name":"HR"}],"subject":"%s","domains":["%s"],"urls":["http://%s/a"]}' "$1" "$2" "$1" "$2" "$2"
+}
+submit() {	# submit ORG TLP AUDIENCE-ARGS... < body
+	o=$1; shift
+	ctl "$o" submit - "$@"
+}
+
+body "chem amber" evil-chem.example | submit A --tlp amber --sig chem > amber.id || bad submit_amber "$(cat amber.id)"
+AMBER=$(cat amber.id)
+exactly amber_reaches_exactly_its_sig "$AMBER" A B C D
+
+GREEN=$(body "green note" green.example | submit E --tlp green --audience federation)
+exactly green_reaches_federation "$GREEN" A B C D E F G H
+
+RED=$(body "red for F" red.example | submit A --tlp red --org org-F)
+exactly red_only_to_named_org "$RED" A F
+
+STRICT=$(body "gas strict" gas.example | submit G --tlp amber+strict --sig gas)
+exactly amber_strict_stays_in_gas "$STRICT" G H
+
+CROSS=$(body "power asks chem" cross.example | submit E --tlp amber --sig chem --sig power)
+exactly amber_two_sigs "$CROSS" A B C D E F
+
+# RED must be refused for a SIG audience
+if body "bad red" x.example | submit A --tlp red --sig chem >/dev/null 2>&1; then
+	bad red_sig_audience_refused "accepted"
+else
+	ok red_sig_audience_refused
+fi
+
+# readable where it should be, ciphertext nowhere else; search and sightings
+ctl B show "$AMBER" --json > show.json 2>&1
+grep -q '"readable": true' show.json && grep -q 'evil-chem.example' show.json \
+	&& ok amber_readable_by_member || bad amber_readable_by_member "$(head -c 300 show.json)"
+ctl B search evil-chem.example --json > search.json 2>&1
+grep -q "$AMBER" search.json && ok search_finds_indicator || bad search_finds_indicator "$(head -c 300 search.json)"
+SIGHT=$(ctl C sight "$AMBER")
+exactly sighting_follows_report "$SIGHT" A B C D
+ctl A show "$AMBER" --json | grep -q '"sighting_count": 1' && ok originator_sees_sighting || bad originator_sees_sighting "no sighting on A"
+
+# release: AMBER for chem, widened to power by its originator only
+if ctl B release "$AMBER" --sig power >/dev/null 2>&1; then bad release_only_by_originator "B could release"; else ok release_only_by_originator; fi
+REL=$(ctl A release "$AMBER" --sig power)
+exactly release_reaches_new_sig "$REL" A B C D E F
+exactly released_report_reaches_new_sig "$AMBER" A B C D E F
+ctl E show "$AMBER" --json | grep -q '"readable": true' && ok released_report_readable || bad released_report_readable "E cannot read it"
+
+# offline catch-up: C down during 40 reports, then back
+kill "$PID_C"; wait "$PID_C" 2>/dev/null
+LAST=""
+for k in $(seq 1 40); do
+	LAST=$(body "burst $k" "burst$k.example" | submit A --tlp amber --sig chem) || bad burst_submit "$LAST"
+done
+start C
+wait_up C
+if wait_for "$LAST" C; then
+	n=$(ctl C dump --json | grep -c '"type": "report"')
+	m=$(ctl B dump --json | grep -c '"type": "report"')
+	[ "$n" = "$m" ] && ok offline_node_catches_up || bad offline_node_catches_up "C has $n reports, B has $m"
+else
+	bad offline_node_catches_up "C never got the last report"
+fi
+
+# restart keeps state
+before=$(ctl D dump --json | grep -c '"id"')
+kill "$PID_D"; wait "$PID_D" 2>/dev/null
+start D
+wait_up D
+after=$(ctl D dump --json | grep -c '"id"')
+[ "$before" = "$after" ] && ok restart_keeps_state || bad restart_keeps_state "$before objects before, $after after"
+ctl D fsck >/dev/null 2>&1 && ok fsck_clean || bad fsck_clean "$(ctl D fsck 2>&1 | tail -3)"
+
+# an outsider (valid keys, in no roster) is refused by ZAP
+mkdir -p xrosters && cp rosters/chem.roster xrosters/
+start X xrosters
+wait_up X
+refused=0
+for k in $(seq 1 50); do
+	refused=0
+	for o in A B C D; do
+		r=$(ctl $o status --json | sed -n 's/.*"zap_refused": \([0-9]*\).*/\1/p')
+		refused=$((refused + ${r:-0}))
+	done
+	[ "${refused:-0}" -gt 0 ] && break
+	sleep 0.1
+done
+XN=$(ctl X dump --json | grep -c '"id"')
+[ "${refused:-0}" -gt 0 ] && [ "$XN" -eq 0 ] && ok outsider_refused || bad outsider_refused "zap_refused=$refused, outsider holds $XN objects"
+
+for o in A B C D E F G H X; do ctl $o stop >/dev/null 2>&1; done
+sleep 0.3
+grep -h -i 'error' */log | head -5 | sed 's/^/    log: /'
+[ $fails -eq 0 ]
