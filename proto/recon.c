@@ -535,7 +535,7 @@ static int parse(const recon_t *r, const codec_doc *d, inrange **in, size_t *nin
 		uint64_t mode;
 		inrange *g = &a[i];
 
-		if (codec_as_array(&rs[i], 7, &f, &nf, "recon range", err) < 0) {
+		if (codec_as_array(&rs[i], UINT32_MAX, &f, &nf, "recon range", err) < 0) {
 			sm_wrap(err, "range %u: ", i);
 			goto fail;
 		}
