@@ -802,10 +802,8 @@ static void s_report(stix *x)
 	jpush(&x->j, rt, jstr(&x->j, "threat-report"));
 	jset(&x->j, o, "report_types", rt);
 	json_t *labels = json_array();
-	char *mt = g_strdup_printf("mail-type:%s",
-	    b->mail_type == MAIL_ATTACHMENT ? "attachment" :
-	    b->mail_type == MAIL_LINK ? "link" :
-	    b->mail_type == MAIL_RECON ? "recon" : "unknown");
+	const char *mtn = body_mail_type_name(b->mail_type);
+	char *mt = g_strdup_printf("mail-type:%s", mtn ? mtn : "unknown");
 	jpush(&x->j, labels, jstr(&x->j, mt));
 	g_free(mt);
 	for (size_t i = 0; i < b->n_labels; i++)
@@ -1140,10 +1138,9 @@ static int s_write_misp(FILE *out, const export_item *items, size_t n,
 		json_t *tg = json_object();
 		jsets(&m.j, tg, "name", s_tlp[it->tlp].misp);
 		jpush(&m.j, tags, tg);
+		const char *mtn = body_mail_type_name(b->mail_type);
 		char *mt = g_strdup_printf("sigmesh:mail-type=\"%s\"",
-		    b->mail_type == MAIL_ATTACHMENT ? "attachment" :
-		    b->mail_type == MAIL_LINK ? "link" :
-		    b->mail_type == MAIL_RECON ? "recon" : "unknown");
+		    mtn ? mtn : "unknown");
 		tg = json_object();
 		jsets(&m.j, tg, "name", mt);
 		g_free(mt);
