@@ -1145,6 +1145,12 @@ static int s_write_misp(FILE *out, const export_item *items, size_t n,
 		jsets(&m.j, tg, "name", mt);
 		g_free(mt);
 		jpush(&m.j, tags, tg);
+		/* the report id, so an analyst can find it in sigmesh */
+		char *rt = g_strdup_printf("sigmesh:report-id=\"%s\"", m.rhex);
+		tg = json_object();
+		jsets(&m.j, tg, "name", rt);
+		g_free(rt);
+		jpush(&m.j, tags, tg);
 		for (size_t k = 0; k < b->n_labels; k++) {
 			if (!s_present(b->labels[k]))
 				continue;
@@ -1255,6 +1261,7 @@ static int s_write_csv(FILE *out, const export_item *items, size_t n,
 int export_write(FILE *out, enum export_format fmt, const export_item *items,
     size_t n, const export_opts *opts, sm_err *err)
 {
+	sm_err_clear(err);
 	if (!out || (n > 0 && !items))
 		return sm_fail(err, SM_EINVAL, "export: no output or no items");
 	switch (fmt) {

@@ -22,6 +22,7 @@ typedef struct imp {
 	sm_err *err;
 	json_t *reply_to;		/* Reply-To values seen in headers */
 	json_t *ind_ips;		/* IPs an indicator names */
+	json_t *ind_doms;		/* domains an indicator names */
 	bool report_title;		/* title came from a report object */
 } imp;
 
@@ -72,9 +73,15 @@ static int s_add_str(imp *m, char ***list, size_t *n, const char *v,
 static int s_add_addr(imp *m, body_addr **list, size_t *n, const char *v,
     const char *name, const char *what)
 {
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*list)[i].addr, v))
-			return 0;
+	for (size_t i = 0; i < *n; i++) {
+		body_addr *o = &(*list)[i];
+		if (strcmp(o->addr, v))
+			continue;
+		/* seen in a pattern first, the observable brings the name */
+		if (!o->name && name && *name)
+			return s_dup(m, name, BODY_MAX_STR, &o->name, what);
+		return 0;
+	}
 	if (s_grow(m, (void **)list, *n, sizeof **list, what) < 0)
 		return -1;
 	body_addr *a = &(*list)[*n];
@@ -229,9 +236,12 @@ static int s_cmp(imp *m, const char *path, const char *v)
 		    -1 : 1;
 	if (!strcmp(path, "url:value"))
 		return s_add_str(m, &b->urls, &b->n_urls, v, "urls") < 0 ? -1 : 1;
-	if (!strcmp(path, "domain-name:value"))
+	if (!strcmp(path, "domain-name:value")) {
+		if (json_object_set_new(m->ind_doms, v, json_true()) != 0)
+			return sm_fail(m->err, SM_ENOMEM, "domains: out of memory");
 		return s_add_str(m, &b->domains, &b->n_domains, v, "domains") < 0 ?
 		    -1 : 1;
+	}
 	if (!strcmp(path, "ipv4-addr:value") || !strcmp(path, "ipv6-addr:value")) {
 		if (!s_is_ip(v, &af) || (af == AF_INET) != (path[3] == '4'))
 			return 0;
@@ -562,8 +572,10 @@ static int s_object(imp *m, json_t *o, size_t idx)
 	}
 	if (!strcmp(type, "url"))
 		return s_add_str(m, &b->urls, &b->n_urls, v, "urls");
+	/* a host no indicator names is where the mail came through */
 	if (!strcmp(type, "domain-name"))
-		return s_add_str(m, &b->domains, &b->n_domains, v, "domains");
+		return s_in(m->ind_doms, v) ? 0 : s_add_host(m, &b->relays,
+		    &b->n_relays, v, NULL, "relays");
 	if ((!strcmp(type, "ipv4-addr") || !strcmp(type, "ipv6-addr")) &&
 	    s_is_ip(v, &af) && !s_in(m->ind_ips, v))
 		return s_add_host(m, &b->relays, &b->n_relays, NULL, v, "relays");
@@ -577,6 +589,7 @@ int stix_import(const char *json, size_t len, body_t *out, sm_err *err)
 	json_error_t je;
 	int rc = -1;
 	memset(out, 0, sizeof *out);
+	sm_err_clear(err);
 	if (!json)
 		return sm_fail(err, SM_EINVAL, "stix import: no input");
 	if (len > STIX_IMPORT_MAX_LEN)
@@ -607,7 +620,8 @@ int stix_import(const char *json, size_t len, body_t *out, sm_err *err)
 	}
 	m.reply_to = json_object();
 	m.ind_ips = json_object();
-	if (!m.reply_to || !m.ind_ips) {
+	m.ind_doms = json_object();
+	if (!m.reply_to || !m.ind_ips || !m.ind_doms) {
 		sm_fail(err, SM_ENOMEM, "stix import: out of memory");
 		goto out;
 	}
@@ -648,6 +662,7 @@ out:
 	json_decref(root);
 	json_decref(m.reply_to);
 	json_decref(m.ind_ips);
+	json_decref(m.ind_doms);
 	if (rc != 0)
 		body_clear(out);
 	return rc;
