@@ -909,7 +909,8 @@ static int s_write_stix(FILE *out, const export_item *items, size_t n,
 	bundle = json_object();
 	jsets(&x.j, bundle, "type", "bundle");
 	jsets(&x.j, bundle, "id", bid);
-	jset(&x.j, bundle, "objects", json_incref(arr));
+	if (json_array_size(arr) > 0)	/* the schema wants one, or none */
+		jset(&x.j, bundle, "objects", json_incref(arr));
 	if (x.j.bad)
 		goto bad;
 	rc = s_dump(out, bundle, err);

@@ -209,7 +209,8 @@ int stats_compute(const export_item *items, size_t n, uint64_t from_ms,
 			goto out;
 		}
 	}
-	qsort(c.t, c.n, sizeof *c.t, s_tcmp);
+	if (c.n > 0)
+		qsort(c.t, c.n, sizeof *c.t, s_tcmp);
 	/* one candidate per distinct (type, value) seen by >= 2 orgs */
 	cand = calloc(c.n ? c.n : 1, sizeof *cand);
 	if (!cand) {
