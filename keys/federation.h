@@ -16,7 +16,7 @@ typedef struct federation federation_t;
 federation_t *federation_new(void);
 void federation_destroy(federation_t **f);	/* destroys the rosters too */
 
-/* Takes ownership of r. A roster with the same SIG id replaces the older
+/* Takes ownership of r in every case (on failure r is destroyed). A roster with the same SIG id replaces the older
  * one only if it extends it (same chain, longer); else SM_ECHAIN. */
 int federation_add(federation_t *f, roster_t *r, sm_err *err);
 /* Load every *.roster file in dir. */

@@ -27,6 +27,12 @@
 #include "proto/msg.h"
 
 #define ID_MAX_NAME 128
+#define ID_MAX_CARD 512			/* encoded identity card, bytes */
+#define ID_MAX_KEYFILE 4096		/* encoded secret key file, bytes */
+/* Argon2id limits a key file may ask for; anything outside is refused so a
+ * hostile file cannot make the loader allocate gigabytes or spin. */
+#define ID_MAX_OPSLIMIT 16
+#define ID_MAX_MEMLIMIT (256u * 1024 * 1024)
 
 /* The public identity: what a roster entry and an identity card carry. */
 typedef struct id_public {
@@ -42,6 +48,11 @@ typedef struct identity identity_t;
 /* Fresh keys for a new organization. NULL on failure. */
 identity_t *identity_generate(const char *name, sm_err *err);
 void identity_destroy(identity_t **id);
+/* Deterministic keys from a 32-byte seed (test vectors, simulator): the
+ * signing key is crypto_sign_seed_keypair(seed); the box and curve keys come
+ * from crypto_box_seed_keypair(BLAKE2b-256(key = seed, "sigmesh/box|curve")).
+ * Not for production identities. NULL on failure. */
+identity_t *identity_from_seed(const char *name, const uint8_t seed[32], sm_err *err);
 
 const id_public *identity_public(const identity_t *id);
 /* Borrowed pointers into guarded memory, valid until identity_destroy. */
@@ -68,6 +79,16 @@ bool identity_file_encrypted(const uint8_t *buf, size_t len);
 uint8_t *identity_card(const identity_t *id, size_t *len, sm_err *err);
 int identity_card_parse(const uint8_t *buf, size_t len, id_public *out,
     sm_err *err) __attribute__((warn_unused_result));
+
+/* Plain (non-secret) file helpers shared by keys/ and the CLI.
+ * identity_read_file returns a malloc'd buffer of at most max bytes (caller
+ * frees) or NULL (SM_ENOTFOUND, SM_EBOUND, SM_EIO). identity_write_file
+ * writes a temporary file (O_CREAT|O_EXCL, mode), fsyncs it and renames it
+ * over path (or, without overwrite, links it so an existing path is never
+ * replaced: SM_EEXISTS). */
+uint8_t *identity_read_file(const char *path, size_t max, size_t *len, sm_err *err);
+int identity_write_file(const char *path, const uint8_t *buf, size_t len,
+    unsigned mode, bool overwrite, sm_err *err);
 
 /* Human-checkable fingerprint of an org id: 8 groups of 4 hex digits of
  * BLAKE2b-128(org id), e.g. "3f2a 9c01 ...". out needs 40 bytes. */

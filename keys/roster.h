@@ -32,7 +32,9 @@
 #define ROSTER_MAX_MEMBERS 1024
 #define ROSTER_MAX_NAME 128
 #define ROSTER_MAX_ENDPOINT 256
-#define ROSTER_MAX_ENTRY (256 * 1024)
+#define ROSTER_MAX_ENTRY (2 * 1024 * 1024)	/* a genesis of 1024 founders */
+#define ROSTER_MAX_ENTRIES 65536
+#define ROSTER_MAX_FILE (64u * 1024 * 1024)
 
 enum roster_op {
 	ROSTER_GENESIS = 0,
@@ -47,7 +49,16 @@ typedef struct roster_member {
 	id_public id;
 	char endpoint[ROSTER_MAX_ENDPOINT];	/* "tcp://host:port", may be "" */
 	uint64_t since;		/* roster version from which it is a member */
+	/* The signed identity card id was taken from: the entry carries it so
+	 * every reader can check that the member's own key certified its box
+	 * and curve keys. Fill with roster_member_from_card. */
+	uint32_t card_len;
+	uint8_t card[ID_MAX_CARD];
 } roster_member;
+
+/* Fill m from an identity card (verified) and an endpoint (may be NULL). */
+int roster_member_from_card(roster_member *m, const uint8_t *card, size_t len,
+    const char *endpoint, sm_err *err) __attribute__((warn_unused_result));
 
 /* A proposed change, before approvals. */
 typedef struct roster_change {
@@ -107,5 +118,8 @@ const roster_member *roster_members(const roster_t *r, uint64_t version, uint32_
 const roster_member *roster_find(const roster_t *r, uint64_t version,
     const uint8_t org[SM_ID_LEN]);
 bool roster_is_member(const roster_t *r, uint64_t version, const uint8_t org[SM_ID_LEN]);
+/* The newest record of org in r at any version (even if since removed), or
+ * NULL: its newest box key, for reports addressed to an older version. */
+const roster_member *roster_latest(const roster_t *r, const uint8_t org[SM_ID_LEN]);
 
 #endif

@@ -42,4 +42,19 @@
 
 #define CONTROL_MAX_MSG (4u << 20)
 
+#include <jansson.h>
+#include "node/node.h"
+
+/* Bind the REP socket (node-internal). */
+int control_open(node_t *n, sm_err *err);
+void control_close(node_t *n);
+/* Answer one request (call when the socket is readable). */
+void control_handle(node_t *n);
+/* JSON of a stored object: SUMMARY, plus body, sightings and releases when
+ * full. NULL if not held. Caller json_decref's. */
+json_t *control_item_json(node_t *n, const uint8_t id[SM_ID_LEN], bool full);
+/* Handle one request already parsed (used by control_handle and tests);
+ * returns the reply, never NULL. */
+json_t *control_dispatch(node_t *n, json_t *req);
+
 #endif

@@ -25,8 +25,9 @@
  *
  * Caveats (LMDB's): one write transaction at a time, used by one thread;
  * read transactions are per thread; do not use a store across fork().
- * Pointers returned by reads are valid until the read ends (store_read_end)
- * or the next write commit: copy what you keep.
+ * Reads return copies (store_get); pointers handed to iteration callbacks
+ * are valid only during the callback: copy what you keep. Callbacks must
+ * not write to the store.
  */
 #ifndef SIGMESH_STORE_H
 #define SIGMESH_STORE_H
@@ -62,6 +63,10 @@ typedef struct store store_t;
 /* Open or create the store in dir (created 0700). map_size in bytes
  * (0: 4 GiB). */
 store_t *store_open(const char *dir, size_t map_size, sm_err *err);
+/* Same, but the map may grow (doubling, while no transaction is active)
+ * up to map_max bytes before writes fail with SM_EFULL; map_max below
+ * map_size means no growth. store_open(d, m, e) is store_open_ex(d, m, 0, e). */
+store_t *store_open_ex(const char *dir, size_t map_size, size_t map_max, sm_err *err);
 void store_destroy(store_t **s);
 
 /* ---- writing: one batch = one durable commit -------------------------- */

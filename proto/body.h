@@ -91,6 +91,14 @@ int body_decode(const uint8_t *buf, size_t len, body_t *out, sm_err *err)
     __attribute__((warn_unused_result));
 void body_clear(body_t *b);
 
+/* Indicator types. These MUST equal enum store_ind in node/store.h (proto/
+ * may not include node/); node/eml.c asserts it at compile time. */
+enum {
+	BODY_IND_EMAIL = 1, BODY_IND_DOMAIN = 2, BODY_IND_IPV4 = 3,
+	BODY_IND_IPV6 = 4, BODY_IND_URL = 5, BODY_IND_SHA256 = 6,
+	BODY_IND_HOST = 7, BODY_IND_SUBJECT = 8, BODY_IND_FILENAME = 9,
+};
+
 /* One indicator a body carries, for the node's index and for export. */
 typedef struct body_indicator {
 	uint8_t type;			/* enum store_ind values (node/store.h) */
@@ -98,7 +106,12 @@ typedef struct body_indicator {
 } body_indicator;
 /* Every indicator in b (sender and reply-to addresses, domains, relay and
  * C2 IPs and hosts, URLs, attachment SHA-256 as hex (in *hexbuf, which the
- * caller frees), subjects, file names). *out is malloc'd; caller frees. */
+ * caller frees), subjects, file names). *out is malloc'd; caller frees.
+ * Addresses, domains and host names are lowercased (Return-Path without
+ * its angle brackets); those derived strings also live in *hexbuf, so a
+ * value is valid while both b and *hexbuf are. IPs are as given; an ip that
+ * is neither IPv4 nor IPv6 text is skipped. The list is sorted by (type,
+ * value) without duplicates. */
 int body_indicators(const body_t *b, body_indicator **out, size_t *n,
     char **hexbuf, sm_err *err);
 

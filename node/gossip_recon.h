@@ -1,0 +1,23 @@
+/*
+ * node/gossip_recon.h — exact catch-up with one peer by set reconciliation
+ * (proto/recon.h) over the objects both are entitled to.
+ *
+ * Started when a neighbour greets us (it came back, or we did), and every
+ * recon_interval_ms with each neighbour. Both sides build the same set:
+ * every object held whose scope_shared(me, peer) is true, sorted by
+ * (created_ms, id); a node never lists, announces or sends an object the
+ * peer may not hold. Both sides push what the other lacks ("have"), in an
+ * order receivers can place: releases, then reports, then the rest.
+ */
+#ifndef SIGMESH_GOSSIP_RECON_H
+#define SIGMESH_GOSSIP_RECON_H
+
+#include <stdbool.h>
+#include "node/node_impl.h"
+
+void gossip_recon_maybe_start(node_t *n, struct peer *p, bool force);
+void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f);
+void gossip_recon_tick(node_t *n);
+void gossip_recon_free(struct peer *p);
+
+#endif

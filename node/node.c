@@ -1,0 +1,1490 @@
+/*
+ * node/node.c — the node: ingest, group commit, TLP-scoped dissemination,
+ * roster sync, and the poll loop. See node.h for the path a report takes.
+ *
+ * Dissemination. Each node keeps a small active set of neighbours per SIG
+ * (config active_peers, chosen by a hash ranking so that the choice is
+ * stable and spread evenly) plus one link into each SIG it is not in, and
+ * treats anyone who greets it from a shared SIG as a neighbour too, so the
+ * relation is symmetric. Objects move as in Plumtree: pushed eagerly to
+ * neighbours the TLP rules allow; a neighbour that sends a copy we already
+ * hold is asked to PRUNE (it moves us to lazy for that scope, and we it),
+ * after which it only hears of new ids in batched IHAVE frames and GRAFTs
+ * (WANT with graft) what does not arrive from elsewhere in time. The eager
+ * links converge to a tree per scope (the federation, or one SIG), so each
+ * node receives close to one copy of each object. Whatever gossip misses
+ * (a node down, a queue full, a partition) reconciliation repairs.
+ *
+ * Every send is decided by proto/tlp.h through node/scope.h: a node never
+ * pushes, announces or reconciles an object with a peer that may not hold
+ * it, and refuses objects it should not have received.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zmq.h>
+#include "node/control.h"
+#include "node/feed.h"
+#include "node/gossip_recon.h"
+#include "node/log.h"
+#include "node/node.h"
+#include "node/node_impl.h"
+#include "node/transport.h"
+#include "proto/wire.h"
+
+#define IHAVE_FLUSH_MS 50
+#define GRAFT_WAIT_MS 150
+#define HELLO_MS 10000
+#define FRAME_SOFT_BYTES (512 * 1024)
+#define MAX_MISSING 65536
+#define DIRECT_PER_SIG 3	/* members of a foreign SIG an originator seeds */
+#define STRIKES_TO_BAN 5
+#define BAN_MS 30000
+#define RATE_FRAMES_PER_S 4000.0	/* token bucket per peer */
+#define RATE_BURST 8000.0
+
+static const uint8_t FED_SCOPE[SM_ID_LEN];	/* all zero: the federation scope */
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static bool same(const uint8_t *a, const uint8_t *b)
+{
+	return !memcmp(a, b, SM_ID_LEN);
+}
+
+const uint8_t *node_me(const node_t *n)
+{
+	return identity_public(n->id)->org;
+}
+
+void node_org_name(node_t *n, const uint8_t org[SM_ID_LEN], char *out, size_t cap)
+{
+	const roster_member *m = federation_member(n->fed, org);
+
+	if (m && m->id.name[0])
+		snprintf(out, cap, "%s", m->id.name);
+	else {
+		char hx[17];
+		sodium_bin2hex(hx, sizeof(hx), org, 8);
+		snprintf(out, cap, "%s", hx);
+	}
+}
+
+const identity_t *node_identity(const node_t *n) { return n->id; }
+federation_t *node_federation(node_t *n) { return n->fed; }
+store_t *node_store(node_t *n) { return n->store; }
+const node_counters *node_get_counters(node_t *n) { return &n->c; }
+void node_stop(node_t *n) { n->stop = true; }
+
+/* ---- peers ------------------------------------------------------------ */
+
+struct peer *node_peer(node_t *n, const uint8_t org[SM_ID_LEN], bool create)
+{
+	for (size_t i = 0; i < n->n_peers; i++)
+		if (same(n->peers[i]->org, org))
+			return n->peers[i];
+	if (!create || same(org, node_me(n)))
+		return NULL;
+	if (n->n_peers == n->cap_peers) {
+		size_t c = n->cap_peers ? 2 * n->cap_peers : 32;
+		struct peer **p = realloc(n->peers, c * sizeof(*p));
+		if (!p)
+			return NULL;
+		n->peers = p;
+		n->cap_peers = c;
+	}
+	struct peer *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	memcpy(p->org, org, SM_ID_LEN);
+	p->tokens = RATE_BURST;
+	p->tok_ms = now_ms();
+	n->peers[n->n_peers++] = p;
+	return p;
+}
+
+static void peer_free(struct peer *p)
+{
+	for (size_t i = 0; i < p->n_out; i++)
+		free(p->out[i].obj);
+	free(p->out);
+	free(p->ihave);
+	gossip_recon_free(p);
+	free(p);
+}
+
+static bool peer_lazy(struct peer *p, const uint8_t *scope)
+{
+	if (!scope)
+		return false;
+	for (size_t i = 0; i < p->n_lazy; i++)
+		if (same(p->lazy[i], scope))
+			return true;
+	return false;
+}
+
+static void peer_set_lazy(struct peer *p, const uint8_t *scope, bool lazy)
+{
+	for (size_t i = 0; i < p->n_lazy; i++) {
+		if (same(p->lazy[i], scope)) {
+			if (!lazy)
+				memcpy(p->lazy[i], p->lazy[--p->n_lazy], SM_ID_LEN);
+			return;
+		}
+	}
+	if (lazy && p->n_lazy < PEER_MAX_SCOPES)
+		memcpy(p->lazy[p->n_lazy++], scope, SM_ID_LEN);
+}
+
+/* Rank of a candidate neighbour: BLAKE2b(me || them). Lowest ranks win,
+ * so every node picks a different, stable subset. */
+static void rank_of(const uint8_t me[SM_ID_LEN], const uint8_t org[SM_ID_LEN], uint8_t out[8])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 8);
+	crypto_generichash_update(&st, me, SM_ID_LEN);
+	crypto_generichash_update(&st, org, SM_ID_LEN);
+	crypto_generichash_final(&st, out, 8);
+}
+
+struct ranked {
+	uint8_t rank[8];
+	const uint8_t *org;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+	return memcmp(((const struct ranked *)a)->rank, ((const struct ranked *)b)->rank, 8);
+}
+
+/* The k lowest-ranked members of roster r other than me, into out[]. */
+static size_t pick_members(node_t *n, roster_t *r, size_t k, const uint8_t **out)
+{
+	uint32_t cnt;
+	const roster_member *m = roster_members(r, 0, &cnt);
+	struct ranked *rk = calloc(cnt ? cnt : 1, sizeof(*rk));
+	size_t j = 0;
+
+	if (!rk)
+		return 0;
+	for (uint32_t i = 0; i < cnt; i++) {
+		if (same(m[i].id.org, node_me(n)) || !m[i].endpoint[0])
+			continue;
+		rank_of(node_me(n), m[i].id.org, rk[j].rank);
+		rk[j++].org = m[i].id.org;
+	}
+	qsort(rk, j, sizeof(*rk), cmp_ranked);
+	if (k > j)
+		k = j;
+	for (size_t i = 0; i < k; i++)
+		out[i] = rk[i].org;
+	free(rk);
+	return k;
+}
+
+/* Choose the active set from the rosters: active_peers per SIG I am in,
+ * one link into each SIG I am not in. Peers that greeted us keep their
+ * neighbour flag as long as we share a SIG. */
+void node_choose_neighbours(node_t *n)
+{
+	const uint8_t *pick[64];
+
+	for (size_t i = 0; i < n->n_peers; i++) {
+		struct peer *p = n->peers[i];
+		p->chosen = false;
+		if (p->neighbor && !federation_share_sig(n->fed, node_me(n), p->org))
+			p->neighbor = false;
+	}
+	for (size_t s = 0; s < federation_count(n->fed); s++) {
+		roster_t *r = federation_at(n->fed, s);
+		bool mine = roster_is_member(r, 0, node_me(n));
+		size_t k = pick_members(n, r, mine ? n->cfg.active_peers : 1, pick);
+		for (size_t i = 0; i < k; i++) {
+			struct peer *p = node_peer(n, pick[i], true);
+			if (p) {
+				p->neighbor = true;
+				p->chosen = true;
+			}
+		}
+	}
+}
+
+/* ---- sending ---------------------------------------------------------- */
+
+static void queue_obj(struct peer *p, const uint8_t *obj, size_t len)
+{
+	if (p->n_out == p->cap_out) {
+		size_t c = p->cap_out ? 2 * p->cap_out : 16;
+		struct outobj *o = realloc(p->out, c * sizeof(*o));
+		if (!o)
+			return;
+		p->out = o;
+		p->cap_out = c;
+	}
+	uint8_t *copy = malloc(len);
+	if (!copy)
+		return;
+	memcpy(copy, obj, len);
+	p->out[p->n_out].obj = copy;
+	p->out[p->n_out++].len = len;
+}
+
+static void queue_ihave(struct peer *p, const uint8_t id[SM_ID_LEN])
+{
+	if (p->n_ihave == p->cap_ihave) {
+		size_t c = p->cap_ihave ? 2 * p->cap_ihave : 64;
+		if (c > WIRE_MAX_IDS * 4)
+			return;		/* far behind: reconciliation will cover it */
+		uint8_t (*x)[SM_ID_LEN] = realloc(p->ihave, c * sizeof(*x));
+		if (!x)
+			return;
+		p->ihave = x;
+		p->cap_ihave = c;
+	}
+	memcpy(p->ihave[p->n_ihave++], id, SM_ID_LEN);
+}
+
+int node_send(node_t *n, struct peer *p, uint8_t *frame, size_t len)
+{
+	int rc = -1;
+
+	if (frame) {
+		rc = transport_send(n->tp, p->org, frame, len);
+		if (rc == 0) {
+			p->frames_out++;
+			n->c.bytes_sent += len;
+		}
+		free(frame);
+	}
+	return rc;
+}
+
+static void flush_objects(node_t *n, struct peer *p)
+{
+	size_t i = 0;
+
+	while (i < p->n_out) {
+		const uint8_t *objs[WIRE_MAX_OBJECTS];
+		size_t lens[WIRE_MAX_OBJECTS], bytes = 0, k = 0, flen;
+
+		while (i + k < p->n_out && k < WIRE_MAX_OBJECTS &&
+		    (k == 0 || bytes + p->out[i + k].len <= FRAME_SOFT_BYTES)) {
+			objs[k] = p->out[i + k].obj;
+			lens[k] = p->out[i + k].len;
+			bytes += lens[k];
+			k++;
+		}
+		if (node_send(n, p, wire_objects(objs, lens, (uint32_t)k, &flen), flen) == 0)
+			p->objects_out += k;
+		i += k;
+	}
+	for (size_t j = 0; j < p->n_out; j++)
+		free(p->out[j].obj);
+	p->n_out = 0;
+}
+
+static void flush_ihave(node_t *n, struct peer *p)
+{
+	size_t i = 0, flen;
+
+	while (i < p->n_ihave) {
+		size_t k = p->n_ihave - i < WIRE_MAX_IDS ? p->n_ihave - i : WIRE_MAX_IDS;
+		node_send(n, p, wire_ids(WIRE_IHAVE, p->ihave + i, (uint32_t)k, false, &flen), flen);
+		i += k;
+	}
+	p->n_ihave = 0;
+}
+
+void node_queue_obj(struct peer *p, const uint8_t *obj, size_t len)
+{
+	queue_obj(p, obj, len);
+}
+
+void node_flush_peer(node_t *n, struct peer *p)
+{
+	if (p->n_out)
+		flush_objects(n, p);
+}
+
+static void flush_all(node_t *n, bool ihave_too)
+{
+	for (size_t i = 0; i < n->n_peers; i++) {
+		struct peer *p = n->peers[i];
+		if (p->n_out)
+			flush_objects(n, p);
+		if (ihave_too && p->n_ihave)
+			flush_ihave(n, p);
+	}
+}
+
+/*
+ * The Plumtree scope of object e's report between me and p: the
+ * federation for GREEN/CLEAR, else the first SIG of its audience (with
+ * releases) that both of us are in now. NULL: no shared scope (direct
+ * delivery to a named organization), always eager.
+ */
+static const uint8_t *tree_scope(node_t *n, scope_entry *r, const uint8_t *peer)
+{
+	const sm_report *rep = &r->msg.u.report;
+	const sm_audience *auds[65];
+	size_t na = 0;
+
+	if (rep->aud.federation)
+		return FED_SCOPE;
+	auds[na++] = &rep->aud;
+	for (size_t i = 0; i < r->n_rel && na < 65; i++)
+		auds[na++] = &r->rel[i]->msg.u.release.add;
+	for (size_t a = 0; a < na; a++)
+		for (uint32_t i = 0; i < auds[a]->n_sigs; i++) {
+			roster_t *ro = federation_find(n->fed, auds[a]->sigs[i]);
+			if (ro && roster_is_member(ro, 0, node_me(n)) && roster_is_member(ro, 0, peer))
+				return auds[a]->sigs[i];
+		}
+	return NULL;
+}
+
+/* Push e to p (eager) or announce it (lazy), once per object per peer. */
+static void offer(node_t *n, struct peer *p, scope_entry *e, scope_entry *r,
+    const uint8_t *obj, size_t len, bool direct)
+{
+	const uint8_t *sc = direct ? NULL : tree_scope(n, r, p->org);
+
+	if (peer_lazy(p, sc))
+		queue_ihave(p, e->msg.id);
+	else
+		queue_obj(p, obj, len);
+}
+
+/* Originator's direct deliveries: named organizations, and a few members
+ * of each SIG in the audience that this node is not in. */
+static void seed_direct(node_t *n, scope_entry *e, scope_entry *r, const uint8_t *obj,
+    size_t len, const sm_audience *aud, const struct peer *from)
+{
+	const sm_members mem = federation_members(n->fed);
+
+	for (uint32_t i = 0; i < aud->n_orgs; i++) {
+		struct peer *p = node_peer(n, aud->orgs[i], true);
+		if (p && p != from && scope_may_forward(n->scope, e, node_me(n), p->org, &mem))
+			offer(n, p, e, r, obj, len, true);
+	}
+	for (uint32_t i = 0; i < aud->n_sigs; i++) {
+		roster_t *ro = federation_find(n->fed, aud->sigs[i]);
+		const uint8_t *pick[DIRECT_PER_SIG];
+		if (!ro || roster_is_member(ro, 0, node_me(n)))
+			continue;
+		size_t k = pick_members(n, ro, DIRECT_PER_SIG, pick);
+		for (size_t j = 0; j < k; j++) {
+			struct peer *p = node_peer(n, pick[j], true);
+			if (p && p != from && scope_may_forward(n->scope, e, node_me(n), p->org, &mem))
+				offer(n, p, e, r, obj, len, true);
+		}
+	}
+}
+
+/*
+ * Send a newly stored object onward. from is the peer it came from (NULL
+ * when this node created it).
+ */
+static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, struct peer *from)
+{
+	const sm_members mem = federation_members(n->fed);
+	scope_entry *r = scope_report_of(n->scope, e);
+	bool mine = same(e->msg.u.h.originator, node_me(n));
+	uint8_t *report_obj = NULL;
+	size_t report_len = 0;
+
+	if (!r)
+		return;
+	if (e->msg.type == SM_MSG_SIGHTING && e->msg.u.sighting.originator_only) {
+		struct peer *p;
+		if (mine && (p = node_peer(n, r->msg.u.h.originator, true)))
+			queue_obj(p, obj, len);
+		return;
+	}
+	/* a release makes its report travel too: receivers newly entitled do
+	 * not have it yet */
+	if (e->msg.type == SM_MSG_RELEASE)
+		report_obj = store_get(n->store, r->msg.id, NULL, &report_len, NULL);
+
+	if (r->msg.u.report.tlp != SM_TLP_RED) {
+		for (size_t i = 0; i < n->n_peers; i++) {
+			struct peer *p = n->peers[i];
+			if (!p->neighbor || p == from || same(p->org, e->msg.u.h.originator))
+				continue;
+			if (!scope_may_forward(n->scope, e, node_me(n), p->org, &mem))
+				continue;
+			offer(n, p, e, r, obj, len, false);
+			if (report_obj)
+				queue_obj(p, report_obj, report_len);
+		}
+	}
+	if (mine) {
+		const sm_audience *aud = e->msg.type == SM_MSG_RELEASE ?
+		    &e->msg.u.release.add : &r->msg.u.report.aud;
+		if (e->msg.type == SM_MSG_REPORT || e->msg.type == SM_MSG_RELEASE)
+			seed_direct(n, e, r, obj, len, aud, from);
+		if (report_obj)
+			seed_direct(n, r, r, report_obj, report_len, aud, from);
+	}
+	free(report_obj);
+}
+
+/* ---- ingest ----------------------------------------------------------- */
+
+static int roster_known(node_t *n, const sm_roster_ref *refs, uint32_t nr, struct peer *from, sm_err *err)
+{
+	for (uint32_t i = 0; i < nr; i++) {
+		roster_t *r = federation_find(n->fed, refs[i].sig);
+		if (r && roster_version(r) >= refs[i].version)
+			continue;
+		if (from && r) {	/* ask the sender for what we lack */
+			size_t flen;
+			node_send(n, from, wire_roster(refs[i].sig, roster_version(r), NULL, NULL, 0, &flen), flen);
+		}
+		return sm_fail(err, SM_ENOTFOUND, "roster version %llu of a SIG %s",
+		    (unsigned long long)refs[i].version, r ? "not yet known here" : "unknown here");
+	}
+	return 0;
+}
+
+/* Is this decoded message one this node may hold, received from "from"? */
+static int check_scope(node_t *n, sm_msg *m, struct peer *from, sm_err *err)
+{
+	const sm_members mem = federation_members(n->fed);
+	const uint8_t *me = node_me(n);
+	const sm_release *rel[64];
+	size_t n_rel;
+	scope_entry *r;
+
+	switch (m->type) {
+	case SM_MSG_REPORT: {
+		sm_report *rep = &m->u.report;
+		if (roster_known(n, rep->rosters, rep->n_rosters, from, err) < 0)
+			return -1;
+		n_rel = scope_pending_releases(n->scope, m->id, rel, 64);
+		if (n_rel > 64)
+			n_rel = 64;
+		/* releases signed by someone else than the originator do not count */
+		size_t k = 0;
+		for (size_t i = 0; i < n_rel; i++)
+			if (same(((const sm_head *)&rel[i]->h)->originator, rep->h.originator))
+				rel[k++] = rel[i];
+		n_rel = k;
+		for (size_t i = 0; i < n_rel; i++)
+			if (roster_known(n, rel[i]->rosters, rel[i]->n_rosters, from, err) < 0)
+				return -1;
+		if (!tlp_may_receive(rep, rel, n_rel, me, &mem))
+			return sm_fail(err, SM_ESCOPE, "report %s is not for this organization",
+			    tlp_name(rep->tlp));
+		if (from && !tlp_may_forward(rep, rel, n_rel, from->org, me, &mem))
+			return sm_fail(err, SM_ESCOPE, "%s report relayed by an organization that may not pass it on",
+			    tlp_name(rep->tlp));
+		return 0;
+	}
+	case SM_MSG_SIGHTING:
+	case SM_MSG_RETRACTION: {
+		const uint8_t *ref = m->type == SM_MSG_SIGHTING ? m->u.sighting.report : m->u.retraction.report;
+		if (!(r = scope_get(n->scope, ref)) || r->msg.type != SM_MSG_REPORT)
+			return sm_fail(err, SM_ENOTFOUND, "%s of a report not held here", msg_type_name(m->type));
+		const sm_report *rep = &r->msg.u.report;
+		n_rel = r->n_rel < 64 ? r->n_rel : 64;
+		scope_release_list(r, rel);
+		if (m->type == SM_MSG_RETRACTION) {
+			if (!same(m->u.h.originator, rep->h.originator))
+				return sm_fail(err, SM_ESCOPE, "retraction not signed by the report's originator");
+		} else {
+			if (!tlp_may_receive(rep, rel, n_rel, m->u.h.originator, &mem))
+				return sm_fail(err, SM_ESCOPE, "sighting by an organization outside the report's audience");
+			if (m->u.sighting.originator_only && !same(me, rep->h.originator))
+				return sm_fail(err, SM_ESCOPE, "sighting meant for the originator only");
+		}
+		if (from && !tlp_may_receive(rep, rel, n_rel, from->org, &mem))
+			return sm_fail(err, SM_ESCOPE, "%s relayed by an organization outside the audience",
+			    msg_type_name(m->type));
+		return 0;
+	}
+	case SM_MSG_RELEASE: {
+		sm_release *re = &m->u.release;
+		if (roster_known(n, re->rosters, re->n_rosters, from, err) < 0)
+			return -1;
+		r = scope_get(n->scope, re->report);
+		if (r && r->msg.type == SM_MSG_REPORT) {
+			if (!same(m->u.h.originator, r->msg.u.h.originator))
+				return sm_fail(err, SM_ESCOPE, "release not signed by the report's originator");
+			const char *why = NULL;
+			if (!tlp_release_ok(r->msg.u.report.tlp, &re->add, &why))
+				return sm_fail(err, SM_ESCOPE, "release: %s", why ? why : "not allowed for this label");
+			return 0;
+		}
+		/* not holding the report yet: accept only if this release names us */
+		if (msg_audience_has_org(&re->add, me))
+			return 0;
+		for (uint32_t i = 0; i < re->add.n_sigs; i++)
+			for (uint32_t j = 0; j < re->n_rosters; j++)
+				if (same(re->rosters[j].sig, re->add.sigs[i]) &&
+				    mem.is_member(mem.ctx, re->add.sigs[i], re->rosters[j].version, me))
+					return 0;
+		return sm_fail(err, SM_ESCOPE, "release of a report not held here that does not name us");
+	}
+	}
+	return sm_fail(err, SM_ETYPE, "unknown message type");
+}
+
+static void index_report(node_t *n, scope_entry *e)
+{
+	sm_msg m;
+	body_t b;
+	bool readable;
+	body_indicator *ind = NULL;
+	size_t ni = 0;
+	char *hexbuf = NULL;
+	sm_err err = {0};
+
+	if (node_open_report(n, e->msg.id, &m, &b, &readable, &err) < 0)
+		return;
+	if (readable && body_indicators(&b, &ind, &ni, &hexbuf, &err) == 0) {
+		for (size_t i = 0; i < ni; i++)
+			if (store_index(n->store, ind[i].type, ind[i].value, e->msg.id, &err) < 0)
+				break;
+	}
+	free(ind);
+	free(hexbuf);
+	if (readable)
+		body_clear(&b);
+	msg_clear(&m);
+}
+
+static int batch_open(node_t *n, sm_err *err)
+{
+	if (n->in_batch)
+		return 0;
+	if (store_begin(n->store, err) < 0)
+		return -1;
+	n->in_batch = true;
+	n->batch_start_ms = now_ms();
+	return 0;
+}
+
+/*
+ * Take one object (from a peer, or created here when from is NULL) into
+ * the open batch. 0: stored (or harmless duplicate); -1 with err: refused.
+ */
+int node_ingest(node_t *n, const uint8_t *obj, size_t len, struct peer *from, sm_err *err)
+{
+	uint8_t id[SM_ID_LEN];
+	sm_msg m;
+	store_meta meta;
+	scope_entry *e;
+
+	if (len > SM_MAX_OBJECT)
+		return sm_fail(err, SM_EBOUND, "object of %zu bytes, max %u", len, SM_MAX_OBJECT);
+	msg_object_id(obj, len, id);
+	/* duplicates are dropped before any signature check: each object is
+	 * verified once per node */
+	if ((e = scope_get(n->scope, id))) {
+		n->c.duplicates++;
+		if (from) {
+			from->duplicates_in++;
+			scope_entry *r = scope_report_of(n->scope, e);
+			const uint8_t *sc = r ? tree_scope(n, r, from->org) : NULL;
+			if (sc && !peer_lazy(from, sc)) {
+				size_t flen;
+				peer_set_lazy(from, sc, true);
+				node_send(n, from, wire_prune(sc, &flen), flen);
+			}
+		}
+		return 0;
+	}
+	if (msg_decode(obj, len, now_ms(), &m, err) < 0)
+		return -1;
+	if (check_scope(n, &m, from, err) < 0) {
+		msg_clear(&m);
+		return -1;
+	}
+	if (batch_open(n, err) < 0) {
+		msg_clear(&m);
+		return -1;
+	}
+	memset(&meta, 0, sizeof(meta));
+	memcpy(meta.id, id, SM_ID_LEN);
+	meta.type = m.type;
+	memcpy(meta.originator, m.u.h.originator, SM_ID_LEN);
+	meta.seq = m.u.h.seq;
+	meta.created_ms = m.u.h.created_ms;
+	if (m.type == SM_MSG_REPORT) {
+		meta.tlp = m.u.report.tlp;
+	} else {
+		const uint8_t *ref = m.type == SM_MSG_SIGHTING ? m.u.sighting.report :
+		    m.type == SM_MSG_RETRACTION ? m.u.retraction.report : m.u.release.report;
+		scope_entry *r = scope_get(n->scope, ref);
+		meta.has_ref = true;
+		memcpy(meta.ref, ref, SM_ID_LEN);
+		meta.tlp = r && r->msg.type == SM_MSG_REPORT ? r->msg.u.report.tlp : SM_TLP_AMBER;
+	}
+	if (store_put(n->store, &meta, obj, len, err) < 0) {
+		msg_clear(&m);
+		if (err && err->code == SM_EEXISTS) {
+			sm_err_clear(err);
+			return 0;
+		}
+		return -1;
+	}
+	if (!(e = scope_add(n->scope, &m, meta.arrival))) {
+		msg_clear(&m);
+		return sm_fail(err, SM_ENOMEM, "out of memory");
+	}
+	if (e->msg.type == SM_MSG_REPORT)
+		index_report(n, e);
+	/* remember for after the commit: forward, publish */
+	if (n->n_pending == n->cap_pending) {
+		size_t c = n->cap_pending ? 2 * n->cap_pending : 64;
+		struct pending *p = realloc(n->pending, c * sizeof(*p));
+		if (!p)
+			return sm_fail(err, SM_ENOMEM, "out of memory");
+		n->pending = p;
+		n->cap_pending = c;
+	}
+	struct pending *pd = &n->pending[n->n_pending++];
+	pd->e = e;
+	pd->obj = malloc(len);
+	if (pd->obj)
+		memcpy(pd->obj, obj, len);
+	pd->len = len;
+	memset(pd->from, 0, SM_ID_LEN);
+	pd->has_from = from != NULL;
+	if (from)
+		memcpy(pd->from, from->org, SM_ID_LEN);
+	if (from) {
+		from->objects_in++;
+		n->c.received_objects++;
+	}
+	return 0;
+}
+
+/* Rebuild the scope table from the store (start-up, and after a failed
+ * commit threw away a batch the table already knew). */
+static int each_load(void *ctx, const store_meta *meta, const uint8_t *obj, size_t len)
+{
+	node_t *n = ctx;
+	sm_msg m;
+	sm_err err = {0};
+
+	if (msg_decode(obj, len, 0, &m, &err) < 0) {
+		log_error("store: object at arrival %llu does not verify (%s); run sigmesh fsck",
+		    (unsigned long long)meta->arrival, err.msg);
+		return 0;
+	}
+	if (!scope_add(n->scope, &m, meta->arrival))
+		return -1;
+	if (same(m.u.h.originator, node_me(n)) && meta->seq > n->seq)
+		n->seq = meta->seq;
+	return 0;
+}
+
+static int reload_scope(node_t *n, sm_err *err)
+{
+	scope_reset(n->scope);
+	return store_each_arrival(n->store, 0, each_load, n, err);
+}
+
+/* Durable commit of the open batch, then the work that waited for it. */
+int node_commit(node_t *n, sm_err *err)
+{
+	if (!n->in_batch)
+		return 0;
+	n->in_batch = false;
+	if (store_set_meta(n->store, "own_seq", &n->seq, sizeof(n->seq), err) < 0 ||
+	    store_commit(n->store, err) < 0) {
+		log_error("store: commit failed, %zu objects not stored: %s", n->n_pending,
+		    err ? err->msg : "");
+		store_abort(n->store);
+		for (size_t i = 0; i < n->n_pending; i++)
+			free(n->pending[i].obj);
+		n->n_pending = 0;
+		sm_err e2 = {0};
+		if (reload_scope(n, &e2) < 0)
+			log_error("store: reload after failed commit: %s", e2.msg);
+		return -1;
+	}
+	for (size_t i = 0; i < n->n_pending; i++) {
+		struct pending *pd = &n->pending[i];
+		struct peer *from = pd->has_from ? node_peer(n, pd->from, false) : NULL;
+		if (pd->obj) {
+			forward(n, pd->e, pd->obj, pd->len, from);
+			feed_publish(n, pd->e);
+		}
+		free(pd->obj);
+	}
+	n->n_pending = 0;
+	flush_all(n, false);
+	return 0;
+}
+
+/* ---- originating ------------------------------------------------------ */
+
+static int originate(node_t *n, uint8_t *obj, size_t len, uint8_t id[SM_ID_LEN], sm_err *err)
+{
+	int rc = -1;
+
+	if (!obj)
+		return -1;
+	msg_object_id(obj, len, id);
+	if (node_ingest(n, obj, len, NULL, err) < 0)
+		goto out;
+	if (node_commit(n, err) < 0)
+		goto out;
+	n->c.originated++;
+	rc = 0;
+out:
+	free(obj);
+	return rc;
+}
+
+static void head_init(node_t *n, sm_head *h, uint8_t type)
+{
+	h->type = type;
+	memcpy(h->originator, node_me(n), SM_ID_LEN);
+	h->seq = ++n->seq;
+	h->created_ms = now_ms();
+}
+
+int node_submit(node_t *n, uint8_t tlp, const sm_audience *aud, const body_t *body,
+    const uint8_t *supersedes, uint8_t id[SM_ID_LEN], sm_err *err)
+{
+	sm_report r;
+	sm_recipient *rcpt = NULL;
+	uint32_t n_rcpt = 0;
+	uint8_t *enc = NULL, *obj = NULL, key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+	size_t enc_len, len;
+	int rc = -1;
+	const char *why = NULL;
+
+	memset(&r, 0, sizeof(r));
+	if (!(enc = body_encode(body, &enc_len, err)))
+		return -1;
+	if (msg_audience_copy(&r.aud, aud, err) < 0 || msg_audience_normalize(&r.aud, err) < 0)
+		goto out;
+	if (federation_refs(n->fed, &r.aud, &r.rosters, &r.n_rosters, err) < 0)
+		goto out;
+	if (!tlp_audience_ok(tlp, &r.aud, r.rosters, r.n_rosters, &why)) {
+		sm_fail(err, SM_ESCOPE, "%s: %s", tlp_name(tlp), why ? why : "audience not allowed");
+		goto out;
+	}
+	r.tlp = tlp;
+	if (supersedes) {
+		r.has_supersedes = true;
+		memcpy(r.supersedes, supersedes, SM_ID_LEN);
+	}
+	/* CLEAR and GREEN go to the whole federation and may be shared within
+	 * it anyway: signed, not encrypted. The rest is sealed to exactly the
+	 * audience, this organization included. */
+	bool encrypt = tlp >= SM_TLP_AMBER;
+	if (encrypt) {
+		if (federation_resolve(n->fed, &r.aud, r.rosters, r.n_rosters, &rcpt, &n_rcpt, err) < 0)
+			goto out;
+		bool have_me = false;
+		for (uint32_t i = 0; i < n_rcpt; i++)
+			have_me |= same(rcpt[i].org, node_me(n));
+		if (!have_me) {
+			sm_recipient *x = realloc(rcpt, (n_rcpt + 1) * sizeof(*x));
+			if (!x) {
+				sm_fail(err, SM_ENOMEM, "out of memory");
+				goto out;
+			}
+			rcpt = x;
+			memcpy(rcpt[n_rcpt].org, node_me(n), SM_ID_LEN);
+			memcpy(rcpt[n_rcpt].box_pk, identity_public(n->id)->box_pk, crypto_box_PUBLICKEYBYTES);
+			n_rcpt++;
+		}
+	}
+	head_init(n, &r.h, SM_MSG_REPORT);
+	obj = msg_report_build(&r, enc, enc_len, encrypt, rcpt, n_rcpt, identity_sign_sk(n->id),
+	    key, &len, err);
+	sodium_memzero(key, sizeof(key));
+	if (!obj) {
+		n->seq--;
+		goto out;
+	}
+	rc = originate(n, obj, len, id, err);
+out:
+	free(enc);
+	free(rcpt);
+	msg_audience_clear(&r.aud);
+	free(r.rosters);
+	return rc;
+}
+
+int node_sight(node_t *n, const uint8_t report[SM_ID_LEN], uint8_t kind,
+    bool originator_only, uint64_t count, const char *note, uint8_t id[SM_ID_LEN], sm_err *err)
+{
+	sm_sighting s;
+	uint8_t *obj;
+	size_t len;
+	scope_entry *r = scope_get(n->scope, report);
+
+	if (!r || r->msg.type != SM_MSG_REPORT)
+		return sm_fail(err, SM_ENOTFOUND, "no report with that id here");
+	memset(&s, 0, sizeof(s));
+	head_init(n, &s.h, SM_MSG_SIGHTING);
+	memcpy(s.report, report, SM_ID_LEN);
+	s.kind = kind;
+	s.originator_only = originator_only;
+	s.count = count ? count : 1;
+	s.note = (char *)note;
+	obj = msg_sighting_build(&s, identity_sign_sk(n->id), &len, err);
+	if (!obj)
+		n->seq--;
+	return originate(n, obj, len, id, err);
+}
+
+int node_retract(node_t *n, const uint8_t report[SM_ID_LEN], const char *reason,
+    uint8_t id[SM_ID_LEN], sm_err *err)
+{
+	sm_retraction rt;
+	uint8_t *obj;
+	size_t len;
+	scope_entry *r = scope_get(n->scope, report);
+
+	if (!r || r->msg.type != SM_MSG_REPORT)
+		return sm_fail(err, SM_ENOTFOUND, "no report with that id here");
+	if (!same(r->msg.u.h.originator, node_me(n)))
+		return sm_fail(err, SM_EPERM, "only the report's originator may retract it");
+	memset(&rt, 0, sizeof(rt));
+	head_init(n, &rt.h, SM_MSG_RETRACTION);
+	memcpy(rt.report, report, SM_ID_LEN);
+	rt.reason = (char *)reason;
+	obj = msg_retraction_build(&rt, identity_sign_sk(n->id), &len, err);
+	if (!obj)
+		n->seq--;
+	return originate(n, obj, len, id, err);
+}
+
+int node_release(node_t *n, const uint8_t report[SM_ID_LEN], const sm_audience *add,
+    uint8_t id[SM_ID_LEN], sm_err *err)
+{
+	sm_release rl;
+	sm_recipient *rcpt = NULL;
+	uint32_t n_rcpt = 0;
+	uint8_t *obj = NULL, *stored = NULL;
+	uint8_t *key = NULL;
+	size_t len, slen;
+	sm_msg m;
+	int rc = -1;
+	const char *why = NULL;
+	scope_entry *r = scope_get(n->scope, report);
+
+	memset(&rl, 0, sizeof(rl));
+	memset(&m, 0, sizeof(m));
+	if (!r || r->msg.type != SM_MSG_REPORT)
+		return sm_fail(err, SM_ENOTFOUND, "no report with that id here");
+	if (!same(r->msg.u.h.originator, node_me(n)))
+		return sm_fail(err, SM_EPERM, "only the report's originator may release it further");
+	if (!tlp_release_ok(r->msg.u.report.tlp, add, &why))
+		return sm_fail(err, SM_ESCOPE, "release: %s", why ? why : "not allowed for this label");
+	if (msg_audience_copy(&rl.add, add, err) < 0 || msg_audience_normalize(&rl.add, err) < 0)
+		goto out;
+	if (federation_refs(n->fed, &rl.add, &rl.rosters, &rl.n_rosters, err) < 0)
+		goto out;
+	if (r->msg.u.report.encrypted || true) {
+		if (!(stored = store_get(n->store, report, NULL, &slen, err)))
+			goto out;
+		if (msg_decode(stored, slen, 0, &m, err) < 0)
+			goto out;
+	}
+	if (m.u.report.encrypted) {
+		if (!(key = sodium_malloc(crypto_aead_xchacha20poly1305_ietf_KEYBYTES))) {
+			sm_fail(err, SM_ENOMEM, "out of memory");
+			goto out;
+		}
+		if (msg_report_content_key(&m.u.report, node_me(n), identity_public(n->id)->box_pk,
+		    identity_box_sk(n->id), key, err) < 0)
+			goto out;
+		if (federation_resolve(n->fed, &rl.add, rl.rosters, rl.n_rosters, &rcpt, &n_rcpt, err) < 0)
+			goto out;
+	}
+	head_init(n, &rl.h, SM_MSG_RELEASE);
+	memcpy(rl.report, report, SM_ID_LEN);
+	obj = msg_release_build(&rl, key, rcpt, n_rcpt, identity_sign_sk(n->id), &len, err);
+	if (!obj) {
+		n->seq--;
+		goto out;
+	}
+	rc = originate(n, obj, len, id, err);
+out:
+	if (key)
+		sodium_free(key);
+	msg_clear(&m);
+	free(stored);
+	free(rcpt);
+	msg_audience_clear(&rl.add);
+	free(rl.rosters);
+	return rc;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+int node_releases(node_t *n, const sm_report *rep, const uint8_t id[SM_ID_LEN],
+    sm_msg **out, size_t *n_out)
+{
+	scope_entry *r = scope_get(n->scope, id);
+	sm_msg *rel;
+	size_t k = 0;
+
+	(void)rep;
+	*out = NULL;
+	*n_out = 0;
+	if (!r || !r->n_rel)
+		return 0;
+	if (!(rel = calloc(r->n_rel, sizeof(*rel))))
+		return -1;
+	for (size_t i = 0; i < r->n_rel; i++) {
+		size_t len;
+		uint8_t *obj = store_get(n->store, r->rel[i]->msg.id, NULL, &len, NULL);
+		if (obj && msg_decode(obj, len, 0, &rel[k], NULL) == 0)
+			k++;
+		free(obj);
+	}
+	*out = rel;
+	*n_out = k;
+	return 0;
+}
+
+void node_free_releases(sm_msg *rel, size_t n_rel)
+{
+	for (size_t i = 0; i < n_rel; i++)
+		msg_clear(&rel[i]);
+	free(rel);
+}
+
+int node_open_report(node_t *n, const uint8_t id[SM_ID_LEN], sm_msg *msg,
+    body_t *body, bool *readable, sm_err *err)
+{
+	uint8_t *obj, *plain;
+	size_t len, plen;
+	sm_msg *rel = NULL;
+	size_t n_rel = 0;
+	const sm_release *rp[64];
+
+	*readable = false;
+	memset(body, 0, sizeof(*body));
+	if (!(obj = store_get(n->store, id, NULL, &len, err)))
+		return -1;
+	if (msg_decode(obj, len, 0, msg, err) < 0) {
+		free(obj);
+		return -1;
+	}
+	free(obj);
+	if (msg->type != SM_MSG_REPORT)
+		return 0;
+	node_releases(n, &msg->u.report, id, &rel, &n_rel);
+	for (size_t i = 0; i < n_rel && i < 64; i++)
+		rp[i] = &rel[i].u.release;
+	plain = msg_report_open(&msg->u.report, id, rp, n_rel < 64 ? n_rel : 64, node_me(n),
+	    identity_public(n->id)->box_pk, identity_box_sk(n->id), &plen, NULL);
+	node_free_releases(rel, n_rel);
+	if (!plain)
+		return 0;
+	if (body_decode(plain, plen, body, err) == 0)
+		*readable = true;
+	sodium_memzero(plain, plen);
+	free(plain);
+	return 0;
+}
+
+size_t node_peers(node_t *n, node_peer_info *out, size_t cap)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n->n_peers && k < cap; i++) {
+		struct peer *p = n->peers[i];
+		const roster_member *m = federation_member(n->fed, p->org);
+		node_peer_info *o = &out[k++];
+		memset(o, 0, sizeof(*o));
+		memcpy(o->org, p->org, SM_ID_LEN);
+		node_org_name(n, p->org, o->name, sizeof(o->name));
+		if (m)
+			snprintf(o->endpoint, sizeof(o->endpoint), "%s", m->endpoint);
+		o->neighbor = p->neighbor;
+		o->last_seen_ms = p->last_seen_ms;
+		o->objects_in = p->objects_in;
+		o->duplicates_in = p->duplicates_in;
+		o->rejected = p->rejected;
+		o->objects_out = p->objects_out;
+		o->frames_out = p->frames_out;
+		o->strikes = p->strikes;
+		o->banned = transport_banned(n->tp, p->org);
+	}
+	return k;
+}
+
+static int parse_id32(const char *s, uint8_t out[SM_ID_LEN])
+{
+	size_t bin_len;
+
+	if (strlen(s) == 2 * SM_ID_LEN &&
+	    sodium_hex2bin(out, SM_ID_LEN, s, 2 * SM_ID_LEN, NULL, &bin_len, NULL) == 0 &&
+	    bin_len == SM_ID_LEN)
+		return 0;
+	return identity_from_b64(s, out);
+}
+
+int node_find_sig(node_t *n, const char *s, uint8_t sig[SM_ID_LEN])
+{
+	roster_t *r = federation_find_name(n->fed, s);
+
+	if (r) {
+		memcpy(sig, roster_sig_id(r), SM_ID_LEN);
+		return 0;
+	}
+	if (parse_id32(s, sig) == 0 && federation_find(n->fed, sig))
+		return 0;
+	return -1;
+}
+
+int node_find_org(node_t *n, const char *s, uint8_t org[SM_ID_LEN])
+{
+	for (size_t i = 0; i < federation_count(n->fed); i++) {
+		uint32_t cnt;
+		const roster_member *m = roster_members(federation_at(n->fed, i), 0, &cnt);
+		for (uint32_t j = 0; j < cnt; j++)
+			if (!strcmp(m[j].id.name, s)) {
+				memcpy(org, m[j].id.org, SM_ID_LEN);
+				return 0;
+			}
+	}
+	if (parse_id32(s, org) == 0)
+		return 0;
+	return -1;
+}
+
+/* ---- frames from peers ------------------------------------------------ */
+
+static void strike(node_t *n, struct peer *p, const char *what, const sm_err *err)
+{
+	char name[ID_MAX_NAME];
+
+	p->rejected++;
+	n->c.rejected++;
+	node_org_name(n, p->org, name, sizeof(name));
+	log_warn("peer %s: rejected %s: %s: %s", name, what, sm_strerror(err->code), err->msg);
+	if (++p->strikes >= STRIKES_TO_BAN) {
+		log_warn("peer %s: %llu invalid messages, refusing it for %d s", name,
+		    (unsigned long long)p->strikes, BAN_MS / 1000);
+		transport_ban(n->tp, p->org, BAN_MS);
+		p->strikes = 0;
+	}
+}
+
+static void send_hello(node_t *n, struct peer *p)
+{
+	sm_roster_ref heads[WIRE_MAX_HEADS];
+	uint32_t k = 0;
+	size_t flen;
+
+	for (size_t i = 0; i < federation_count(n->fed) && k < WIRE_MAX_HEADS; i++) {
+		roster_t *r = federation_at(n->fed, i);
+		memcpy(heads[k].sig, roster_sig_id(r), SM_ID_LEN);
+		heads[k++].version = roster_version(r);
+	}
+	node_send(n, p, wire_hello(heads, k, &flen), flen);
+	p->last_hello_ms = now_ms();
+}
+
+static void send_roster_entries(node_t *n, struct peer *p, roster_t *r, uint64_t from)
+{
+	const uint8_t *ent[WIRE_MAX_ENTRIES];
+	size_t lens[WIRE_MAX_ENTRIES], flen;
+	uint32_t k = 0;
+
+	for (uint64_t i = from; i < roster_version(r) && k < WIRE_MAX_ENTRIES; i++, k++)
+		ent[k] = roster_entry(r, i, &lens[k]);
+	if (k)
+		node_send(n, p, wire_roster(roster_sig_id(r), from, ent, lens, k, &flen), flen);
+}
+
+/* Roster entries from a peer: each is verified against our chain (quorum
+ * of current members); accepted ones are saved, and the transport stops
+ * talking to anyone no longer a member. */
+static void on_roster(node_t *n, struct peer *p, const wire_frame *f)
+{
+	roster_t *r = federation_find(n->fed, f->sig);
+	bool changed = false;
+	sm_err err = {0};
+
+	if (!r)
+		return;		/* a SIG this node was not given: ignore */
+	if (f->n_entries == 0) {
+		send_roster_entries(n, p, r, f->from);
+		return;
+	}
+	for (uint32_t i = 0; i < f->n_entries; i++) {
+		uint64_t idx = f->from + i;
+		if (idx < roster_version(r))
+			continue;
+		if (idx > roster_version(r))
+			break;
+		if (roster_append(r, f->entries[i], f->entry_lens[i], &err) < 0) {
+			strike(n, p, "roster entry", &err);
+			break;
+		}
+		changed = true;
+	}
+	if (changed) {
+		char path[CONFIG_MAX_PATH + 64];
+		snprintf(path, sizeof(path), "%s/%s.roster", n->cfg.rosters, roster_name(r));
+		if (roster_save(r, path, &err) < 0)
+			log_error("roster %s: cannot save: %s", roster_name(r), err.msg);
+		log_info("roster %s: now at version %llu", roster_name(r),
+		    (unsigned long long)roster_version(r));
+		transport_prune(n->tp);
+		node_choose_neighbours(n);
+	}
+}
+
+static void on_hello(node_t *n, struct peer *p, const wire_frame *f)
+{
+	for (uint32_t i = 0; i < f->n_heads; i++) {
+		roster_t *r = federation_find(n->fed, f->heads[i].sig);
+		size_t flen;
+		if (!r)
+			continue;
+		if (f->heads[i].version > roster_version(r))
+			node_send(n, p, wire_roster(roster_sig_id(r), roster_version(r), NULL, NULL, 0, &flen), flen);
+		else if (f->heads[i].version < roster_version(r))
+			send_roster_entries(n, p, r, f->heads[i].version);
+	}
+	if (!p->neighbor && federation_share_sig(n->fed, node_me(n), p->org))
+		p->neighbor = true;
+	/* answer a greeting we have not answered lately: the peer (re)started */
+	if (now_ms() - p->last_hello_ms > HELLO_MS / 2)
+		send_hello(n, p);
+	gossip_recon_maybe_start(n, p, false);
+}
+
+static void on_ids(node_t *n, struct peer *p, const wire_frame *f)
+{
+	const sm_members mem = federation_members(n->fed);
+	uint64_t now = now_ms();
+
+	for (uint32_t i = 0; i < f->n_ids; i++) {
+		scope_entry *e = scope_get(n->scope, f->ids[i]);
+		if (f->kind == WIRE_IHAVE) {
+			if (e || n->n_missing >= MAX_MISSING)
+				continue;
+			bool tracked = false;
+			for (size_t k = 0; k < n->n_missing && !tracked; k++)
+				tracked = same(n->missing[k].id, f->ids[i]);
+			if (tracked)
+				continue;
+			if (n->n_missing == n->cap_missing) {
+				size_t c = n->cap_missing ? 2 * n->cap_missing : 64;
+				struct missing *m = realloc(n->missing, c * sizeof(*m));
+				if (!m)
+					return;
+				n->missing = m;
+				n->cap_missing = c;
+			}
+			struct missing *m = &n->missing[n->n_missing++];
+			memcpy(m->id, f->ids[i], SM_ID_LEN);
+			memcpy(m->from, p->org, SM_ID_LEN);
+			m->deadline = now + GRAFT_WAIT_MS;
+		} else {	/* WANT: send what they may have */
+			uint8_t *obj;
+			size_t len;
+			if (!e || !scope_may_forward(n->scope, e, node_me(n), p->org, &mem))
+				continue;	/* never confirm ids a peer may not hold */
+			if (!(obj = store_get(n->store, e->msg.id, NULL, &len, NULL)))
+				continue;
+			queue_obj(p, obj, len);
+			free(obj);
+			if (f->graft) {
+				scope_entry *r = scope_report_of(n->scope, e);
+				const uint8_t *sc = r ? tree_scope(n, r, p->org) : NULL;
+				if (sc)
+					peer_set_lazy(p, sc, false);
+			}
+		}
+	}
+	if (p->n_out)
+		flush_objects(n, p);
+}
+
+/* Missing ids announced lazily and still not here: graft them. */
+static void graft_missing(node_t *n)
+{
+	uint64_t now = now_ms();
+	size_t k = 0;
+
+	for (size_t i = 0; i < n->n_missing; i++) {
+		struct missing *m = &n->missing[i];
+		if (scope_get(n->scope, m->id))
+			continue;	/* arrived: forget it */
+		if (m->deadline > now) {
+			n->missing[k++] = *m;
+			continue;
+		}
+		struct peer *p = node_peer(n, m->from, false);
+		if (p) {
+			size_t flen;
+			node_send(n, p, wire_ids(WIRE_WANT, &m->id, 1, true, &flen), flen);
+			p->n_lazy = 0;	/* it is on the tree again */
+		}
+	}
+	n->n_missing = k;
+}
+
+static bool rate_ok(struct peer *p)
+{
+	uint64_t now = now_ms();
+
+	p->tokens += (now - p->tok_ms) * (RATE_FRAMES_PER_S / 1000.0);
+	if (p->tokens > RATE_BURST)
+		p->tokens = RATE_BURST;
+	p->tok_ms = now;
+	if (p->tokens < 1.0)
+		return false;
+	p->tokens -= 1.0;
+	return true;
+}
+
+static void on_frame(node_t *n, const uint8_t org[SM_ID_LEN], const uint8_t *buf, size_t len)
+{
+	struct peer *p = node_peer(n, org, true);
+	wire_frame *f = n->frame;
+	sm_err err = {0};
+
+	if (!p)
+		return;
+	p->last_seen_ms = now_ms();
+	n->c.bytes_received += len;
+	if (!rate_ok(p)) {
+		p->rate_dropped++;
+		return;
+	}
+	if (wire_decode(buf, len, f, &err) < 0) {
+		strike(n, p, "frame", &err);
+		return;
+	}
+	switch (f->kind) {
+	case WIRE_HELLO:
+		on_hello(n, p, f);
+		break;
+	case WIRE_OBJECTS:
+		for (uint32_t i = 0; i < f->n_objs; i++) {
+			sm_err e = {0};
+			if (node_ingest(n, f->objs[i], f->obj_lens[i], p, &e) < 0) {
+				if (e.code == SM_ENOTFOUND) {
+					n->c.deferred++;	/* not wrong, just early */
+					log_debug("peer: deferred an object: %s", e.msg);
+				} else if (e.code == SM_EFULL || e.code == SM_EIO || e.code == SM_ENOMEM) {
+					log_error("store: %s", e.msg);
+				} else
+					strike(n, p, "object", &e);
+			}
+		}
+		break;
+	case WIRE_IHAVE:
+	case WIRE_WANT:
+		on_ids(n, p, f);
+		break;
+	case WIRE_PRUNE:
+		peer_set_lazy(p, f->sig, true);
+		break;
+	case WIRE_ROSTER:
+		on_roster(n, p, f);
+		break;
+	case WIRE_RECON:
+		gossip_recon_on_frame(n, p, f);
+		break;
+	}
+}
+
+/* ---- set-up and the loop ---------------------------------------------- */
+
+static int read_passphrase(const char *path, char **out, sm_err *err)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+
+	*out = NULL;
+	if (!path[0])
+		return 0;
+	if (!(f = fopen(path, "r")))
+		return sm_fail(err, SM_EIO, "passphrase file %s: cannot open", path);
+	buf = sodium_malloc(1024);
+	if (!buf) {
+		fclose(f);
+		return sm_fail(err, SM_ENOMEM, "out of memory");
+	}
+	n = fread(buf, 1, 1023, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	*out = buf;
+	return 0;
+}
+
+node_t *node_new(const config *cfg, sm_err *err)
+{
+	node_t *n = calloc(1, sizeof(*n));
+	char *pass = NULL;
+	size_t len;
+
+	if (!n) {
+		sm_fail(err, SM_ENOMEM, "out of memory");
+		return NULL;
+	}
+	n->cfg = *cfg;
+	n->c.started_ms = now_ms();
+	if (!(n->frame = malloc(sizeof(*n->frame)))) {
+		sm_fail(err, SM_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (mkdir(cfg->data_dir, 0700) < 0 && errno != EEXIST) {
+		sm_fail(err, SM_EIO, "data_dir %s: %s", cfg->data_dir, strerror(errno));
+		goto fail;
+	}
+	chmod(cfg->data_dir, 0700);
+	if (read_passphrase(cfg->passphrase_file, &pass, err) < 0)
+		goto fail;
+	n->id = identity_load(cfg->key_file, pass, err);
+	if (pass)
+		sodium_free(pass);
+	if (!n->id)
+		goto fail;
+	if (!(n->fed = federation_new()) || federation_load_dir(n->fed, cfg->rosters, err) < 0)
+		goto fail;
+	if (!federation_is_member(n->fed, node_me(n)))
+		log_warn("this organization is not a member of any SIG in %s", cfg->rosters);
+	if (!(n->store = store_open(cfg->data_dir, (size_t)cfg->map_size_mb << 20, err)))
+		goto fail;
+	if (store_get_meta(n->store, "own_seq", &n->seq, sizeof(n->seq), &len, NULL) < 0 ||
+	    len != sizeof(n->seq))
+		n->seq = 0;
+	if (!(n->scope = scope_new())) {
+		sm_fail(err, SM_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (reload_scope(n, err) < 0)
+		goto fail;
+	if (!(n->zctx = zmq_ctx_new())) {
+		sm_fail(err, SM_EIO, "zmq context");
+		goto fail;
+	}
+	zmq_ctx_set(n->zctx, ZMQ_MAX_SOCKETS, 8192);
+	if (!(n->tp = transport_new(n->zctx, n->id, n->fed, cfg->listen, err)))
+		goto fail;
+	if (control_open(n, err) < 0 || feed_open(n, err) < 0)
+		goto fail;
+	node_choose_neighbours(n);
+	log_info("node %s up: %zu objects, %zu SIGs, listening on %s",
+	    identity_public(n->id)->name, scope_count(n->scope), federation_count(n->fed), cfg->listen);
+	return n;
+fail:
+	node_destroy(&n);
+	return NULL;
+}
+
+void node_destroy(node_t **np)
+{
+	node_t *n = np ? *np : NULL;
+
+	if (!n)
+		return;
+	if (n->in_batch) {
+		sm_err e = {0};
+		node_commit(n, &e);
+	}
+	for (size_t i = 0; i < n->n_peers; i++)
+		peer_free(n->peers[i]);
+	free(n->peers);
+	free(n->pending);
+	free(n->missing);
+	control_close(n);
+	feed_close(n);
+	transport_destroy(&n->tp);
+	if (n->zctx)
+		zmq_ctx_term(n->zctx);
+	scope_destroy(&n->scope);
+	store_destroy(&n->store);
+	federation_destroy(&n->fed);
+	identity_destroy(&n->id);
+	free(n->frame);
+	free(n);
+	*np = NULL;
+}
+
+int node_run(node_t *n)
+{
+	uint64_t last_ihave = 0, last_hello = 0;
+
+	for (size_t i = 0; i < n->n_peers; i++)
+		if (n->peers[i]->neighbor)
+			send_hello(n, n->peers[i]);
+	while (!n->stop) {
+		zmq_pollitem_t items[3] = {
+			{ transport_zap(n->tp), 0, ZMQ_POLLIN, 0 },
+			{ transport_router(n->tp), 0, ZMQ_POLLIN, 0 },
+			{ n->control, 0, ZMQ_POLLIN, 0 },
+		};
+		long timeout = n->in_batch ? 2 : IHAVE_FLUSH_MS;
+		if (zmq_poll(items, 3, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("poll: %s", zmq_strerror(errno));
+			break;
+		}
+		if (items[0].revents & ZMQ_POLLIN)
+			transport_zap_handle(n->tp);
+		if (items[1].revents & ZMQ_POLLIN) {
+			/* a bounded slice per turn, so the control socket and
+			 * commits are never starved by a flood */
+			for (int k = 0; k < 512; k++) {
+				uint8_t org[SM_ID_LEN];
+				zmq_msg_t msg;
+				if (transport_recv(n->tp, org, &msg) < 0)
+					break;
+				on_frame(n, org, zmq_msg_data(&msg), zmq_msg_size(&msg));
+				zmq_msg_close(&msg);
+				if (n->n_pending >= NODE_BATCH)
+					break;
+			}
+		}
+		uint64_t now = now_ms();
+		if (n->in_batch && (n->n_pending >= NODE_BATCH || now - n->batch_start_ms >= NODE_BATCH_MS ||
+		    !(items[1].revents & ZMQ_POLLIN))) {
+			sm_err err = {0};
+			node_commit(n, &err);
+		}
+		if (items[2].revents & ZMQ_POLLIN) {
+			sm_err err = {0};
+			if (n->in_batch)
+				node_commit(n, &err);
+			control_handle(n);
+		}
+		if (now - last_ihave >= IHAVE_FLUSH_MS) {
+			graft_missing(n);
+			flush_all(n, true);
+			last_ihave = now;
+		}
+		if (now - last_hello >= HELLO_MS) {
+			for (size_t i = 0; i < n->n_peers; i++) {
+				struct peer *p = n->peers[i];
+				if (p->neighbor && now - p->last_hello_ms >= HELLO_MS)
+					send_hello(n, p);
+			}
+			gossip_recon_tick(n);
+			last_hello = now;
+		}
+	}
+	if (n->in_batch) {
+		sm_err err = {0};
+		node_commit(n, &err);
+	}
+	return 0;
+}

@@ -1,0 +1,91 @@
+/*
+ * node/node_impl.h — the node's internals, shared by the files that make
+ * up the node (node.c, control.c, feed.c, gossip_recon.c). Not a public
+ * interface: nothing outside node/ includes it.
+ */
+#ifndef SIGMESH_NODE_IMPL_H
+#define SIGMESH_NODE_IMPL_H
+
+#include "node/node.h"
+#include "node/scope.h"
+#include "node/transport.h"
+#include "proto/recon.h"
+#include "proto/wire.h"
+
+#define PEER_MAX_SCOPES 32
+
+struct outobj {
+	uint8_t *obj;			/* owned copy */
+	size_t len;
+};
+
+struct peer {
+	uint8_t org[SM_ID_LEN];
+	bool neighbor;			/* in the active set (chosen, or greeted us) */
+	bool chosen;			/* picked by our own ranking */
+	uint64_t last_seen_ms, last_hello_ms, last_recon_ms;
+	uint8_t lazy[PEER_MAX_SCOPES][SM_ID_LEN];	/* scopes where it only gets IHAVE */
+	size_t n_lazy;
+	struct outobj *out;		/* objects to push at the next flush */
+	size_t n_out, cap_out;
+	uint8_t (*ihave)[SM_ID_LEN];	/* ids to announce at the next flush */
+	size_t n_ihave, cap_ihave;
+	/* reconciliation: the session we started, and the one it started */
+	recon_t *rs_init, *rs_resp;
+	uint64_t sid_init, sid_resp;
+	uint64_t recon_started_ms;
+	/* counters */
+	uint64_t objects_in, duplicates_in, rejected, objects_out, frames_out, rate_dropped;
+	uint64_t strikes;
+	double tokens;			/* rate limit bucket */
+	uint64_t tok_ms;
+};
+
+struct pending {
+	scope_entry *e;
+	uint8_t *obj;			/* owned copy, for forwarding after commit */
+	size_t len;
+	bool has_from;
+	uint8_t from[SM_ID_LEN];
+};
+
+struct missing {
+	uint8_t id[SM_ID_LEN];
+	uint8_t from[SM_ID_LEN];
+	uint64_t deadline;
+};
+
+struct node {
+	config cfg;
+	identity_t *id;
+	federation_t *fed;
+	store_t *store;
+	scope_t *scope;
+	void *zctx;
+	transport_t *tp;
+	void *control;			/* REP, ipc in the data dir */
+	void *feed;			/* PUB, ipc in the data dir */
+	struct peer **peers;
+	size_t n_peers, cap_peers;
+	bool in_batch;
+	uint64_t batch_start_ms;
+	struct pending *pending;
+	size_t n_pending, cap_pending;
+	struct missing *missing;
+	size_t n_missing, cap_missing;
+	uint64_t seq;			/* last sequence number this node used */
+	node_counters c;
+	wire_frame *frame;		/* decode scratch (large) */
+	volatile bool stop;
+};
+
+const uint8_t *node_me(const node_t *n);
+struct peer *node_peer(node_t *n, const uint8_t org[SM_ID_LEN], bool create);
+int node_send(node_t *n, struct peer *p, uint8_t *frame, size_t len);	/* frees frame */
+int node_ingest(node_t *n, const uint8_t *obj, size_t len, struct peer *from, sm_err *err);
+int node_commit(node_t *n, sm_err *err);
+void node_choose_neighbours(node_t *n);
+void node_queue_obj(struct peer *p, const uint8_t *obj, size_t len);
+void node_flush_peer(node_t *n, struct peer *p);
+
+#endif

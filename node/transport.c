@@ -1,0 +1,365 @@
+/*
+ * node/transport.c — CURVE ROUTER/DEALER transport with a ZAP gate; see
+ * transport.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "node/log.h"
+#include "node/transport.h"
+
+#define TP_MAX_DEALERS 2048
+#define TP_MAX_BANS 256
+
+struct dealer {
+	uint8_t org[SM_ID_LEN];
+	void *sock;
+	char endpoint[ROSTER_MAX_ENDPOINT];
+};
+
+struct ban {
+	uint8_t org[SM_ID_LEN];
+	uint64_t until_ms;
+};
+
+struct transport {
+	void *zctx;			/* borrowed */
+	const identity_t *id;		/* borrowed */
+	federation_t *fed;		/* borrowed */
+	void *router;			/* bound CURVE server */
+	void *zap;			/* REP on inproc://zeromq.zap.01 */
+	struct dealer *dealers;		/* one per peer we send to */
+	size_t n_dealers;
+	struct ban bans[TP_MAX_BANS];
+	size_t n_bans;
+	transport_stats st;
+};
+
+uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void hex(const uint8_t *in, size_t n, char *out)
+{
+	sodium_bin2hex(out, 2 * n + 1, in, n);
+}
+
+static int setint(void *s, int opt, int v)
+{
+	return zmq_setsockopt(s, opt, &v, sizeof(v));
+}
+
+transport_t *transport_new(void *zctx, const identity_t *id, federation_t *fed,
+    const char *listen, sm_err *err)
+{
+	transport_t *t = calloc(1, sizeof(*t));
+	const id_public *pub = identity_public(id);
+
+	if (!t) {
+		sm_fail(err, SM_ENOMEM, "transport: out of memory");
+		return NULL;
+	}
+	t->zctx = zctx;
+	t->id = id;
+	t->fed = fed;
+	if (!(t->dealers = calloc(TP_MAX_DEALERS, sizeof(*t->dealers)))) {
+		sm_fail(err, SM_ENOMEM, "transport: out of memory");
+		goto fail;
+	}
+	/* ZAP first: a CURVE server socket asks the handler bound at this
+	 * fixed inproc endpoint; without one, libzmq would admit anyone. */
+	t->zap = zmq_socket(zctx, ZMQ_REP);
+	if (!t->zap || zmq_bind(t->zap, "inproc://zeromq.zap.01") < 0) {
+		sm_fail(err, SM_EIO, "transport: ZAP handler: %s", zmq_strerror(errno));
+		goto fail;
+	}
+	t->router = zmq_socket(zctx, ZMQ_ROUTER);
+	if (!t->router) {
+		sm_fail(err, SM_EIO, "transport: %s", zmq_strerror(errno));
+		goto fail;
+	}
+	int64_t maxmsg = WIRE_MAX_FRAME + 1024;
+	if (setint(t->router, ZMQ_CURVE_SERVER, 1) < 0 ||
+	    zmq_setsockopt(t->router, ZMQ_CURVE_SECRETKEY, identity_curve_sk(id), 32) < 0 ||
+	    zmq_setsockopt(t->router, ZMQ_CURVE_PUBLICKEY, pub->curve_pk, 32) < 0 ||
+	    zmq_setsockopt(t->router, ZMQ_ZAP_DOMAIN, "sigmesh", 7) < 0 ||
+	    zmq_setsockopt(t->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) < 0 ||
+	    setint(t->router, ZMQ_ROUTER_MANDATORY, 1) < 0 ||
+	    setint(t->router, ZMQ_ROUTER_HANDOVER, 1) < 0 ||
+	    setint(t->router, ZMQ_HANDSHAKE_IVL, 5000) < 0 ||
+	    setint(t->router, ZMQ_HEARTBEAT_IVL, 5000) < 0 ||
+	    setint(t->router, ZMQ_HEARTBEAT_TIMEOUT, 20000) < 0 ||
+	    setint(t->router, ZMQ_RCVHWM, 20000) < 0 ||
+	    setint(t->router, ZMQ_LINGER, 0) < 0) {
+		sm_fail(err, SM_EIO, "transport: socket options: %s", zmq_strerror(errno));
+		goto fail;
+	}
+	if (zmq_bind(t->router, listen) < 0) {
+		sm_fail(err, SM_EIO, "transport: cannot listen on %s: %s", listen, zmq_strerror(errno));
+		goto fail;
+	}
+	return t;
+fail:
+	transport_destroy(&t);
+	return NULL;
+}
+
+void transport_destroy(transport_t **tp)
+{
+	transport_t *t = tp ? *tp : NULL;
+
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n_dealers; i++)
+		zmq_close(t->dealers[i].sock);
+	free(t->dealers);
+	if (t->router)
+		zmq_close(t->router);
+	if (t->zap)
+		zmq_close(t->zap);
+	free(t);
+	*tp = NULL;
+}
+
+void *transport_router(transport_t *t) { return t->router; }
+void *transport_zap(transport_t *t) { return t->zap; }
+const transport_stats *transport_get_stats(const transport_t *t) { return &t->st; }
+
+bool transport_banned(transport_t *t, const uint8_t org[SM_ID_LEN])
+{
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < t->n_bans; i++)
+		if (t->bans[i].until_ms > now && !sodium_memcmp(t->bans[i].org, org, SM_ID_LEN))
+			return true;
+	return false;
+}
+
+static struct dealer *find_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
+{
+	for (size_t i = 0; i < t->n_dealers; i++)
+		if (!memcmp(t->dealers[i].org, org, SM_ID_LEN))
+			return &t->dealers[i];
+	return NULL;
+}
+
+static void close_dealer(transport_t *t, struct dealer *d)
+{
+	zmq_close(d->sock);
+	*d = t->dealers[--t->n_dealers];
+}
+
+void transport_ban(transport_t *t, const uint8_t org[SM_ID_LEN], uint64_t ms)
+{
+	uint64_t now = now_ms();
+	struct dealer *d;
+	size_t slot = t->n_bans;
+
+	for (size_t i = 0; i < t->n_bans; i++) {
+		if (!memcmp(t->bans[i].org, org, SM_ID_LEN) || t->bans[i].until_ms <= now) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot == TP_MAX_BANS)
+		slot = 0;	/* table full of live bans: overwrite the oldest slot */
+	else if (slot == t->n_bans)
+		t->n_bans++;
+	memcpy(t->bans[slot].org, org, SM_ID_LEN);
+	t->bans[slot].until_ms = now + ms;
+	if ((d = find_dealer(t, org)))
+		close_dealer(t, d);
+}
+
+void transport_prune(transport_t *t)
+{
+	for (size_t i = 0; i < t->n_dealers;) {
+		if (!federation_is_member(t->fed, t->dealers[i].org))
+			close_dealer(t, &t->dealers[i]);
+		else
+			i++;
+	}
+}
+
+/*
+ * One ZAP request (RFC 27): version, request id, domain, address,
+ * identity, mechanism, then one credential frame for CURVE: the client's
+ * 32-byte public key. We answer 200 with the org id (hex) as user id, or
+ * 400. Anything odd is refused.
+ */
+void transport_zap_handle(transport_t *t)
+{
+	zmq_msg_t fr[8];
+	int n = 0, more = 1;
+	uint8_t org[SM_ID_LEN];
+	char user[2 * SM_ID_LEN + 1] = "";
+	const char *status = "400", *text = "not a member";
+
+	while (more && n < 8) {
+		zmq_msg_init(&fr[n]);
+		if (zmq_msg_recv(&fr[n], t->zap, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&fr[n]);
+			break;
+		}
+		more = zmq_msg_more(&fr[n]);
+		n++;
+	}
+	while (more) {		/* drain a request with too many frames */
+		zmq_msg_t x;
+		zmq_msg_init(&x);
+		if (zmq_msg_recv(&x, t->zap, 0) < 0) {
+			zmq_msg_close(&x);
+			break;
+		}
+		more = zmq_msg_more(&x);
+		zmq_msg_close(&x);
+		n = 0;		/* malformed: reply with a refusal below */
+	}
+	if (n < 2)
+		goto out_close;
+	if (n == 7 && zmq_msg_size(&fr[5]) == 5 && !memcmp(zmq_msg_data(&fr[5]), "CURVE", 5) &&
+	    zmq_msg_size(&fr[6]) == 32 &&
+	    federation_org_by_curve(t->fed, zmq_msg_data(&fr[6]), org)) {
+		if (transport_banned(t, org)) {
+			text = "banned for misbehaviour";
+		} else {
+			hex(org, SM_ID_LEN, user);
+			status = "200";
+			text = "OK";
+		}
+	}
+	if (status[0] == '2')
+		t->st.zap_accepted++;
+	else {
+		t->st.zap_refused++;
+		log_info("zap: refused a connection: %s", text);
+	}
+	/* reply: version, request id, status code, status text, user id, metadata */
+	zmq_send(t->zap, "1.0", 3, ZMQ_SNDMORE);
+	zmq_send(t->zap, zmq_msg_data(&fr[1]), zmq_msg_size(&fr[1]), ZMQ_SNDMORE);
+	zmq_send(t->zap, status, 3, ZMQ_SNDMORE);
+	zmq_send(t->zap, text, strlen(text), ZMQ_SNDMORE);
+	zmq_send(t->zap, user, strlen(user), ZMQ_SNDMORE);
+	zmq_send(t->zap, "", 0, 0);
+out_close:
+	if (n < 2 && n >= 0) {
+		/* REP must answer something to stay usable */
+		if (n > 0) {
+			zmq_send(t->zap, "1.0", 3, ZMQ_SNDMORE);
+			zmq_send(t->zap, "", 0, ZMQ_SNDMORE);
+			zmq_send(t->zap, "400", 3, ZMQ_SNDMORE);
+			zmq_send(t->zap, "malformed", 9, ZMQ_SNDMORE);
+			zmq_send(t->zap, "", 0, ZMQ_SNDMORE);
+			zmq_send(t->zap, "", 0, 0);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		zmq_msg_close(&fr[i]);
+}
+
+int transport_recv(transport_t *t, uint8_t org[SM_ID_LEN], zmq_msg_t *msg)
+{
+	for (;;) {
+		zmq_msg_t rid;
+		const char *user;
+		int more;
+
+		zmq_msg_init(&rid);
+		if (zmq_msg_recv(&rid, t->router, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&rid);
+			return -1;
+		}
+		more = zmq_msg_more(&rid);
+		zmq_msg_close(&rid);
+		if (!more)
+			continue;
+		zmq_msg_init(msg);
+		if (zmq_msg_recv(msg, t->router, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(msg);
+			return -1;
+		}
+		/* a DEALER sends one frame per message; drop anything more */
+		more = zmq_msg_more(msg);
+		while (more) {
+			zmq_msg_t x;
+			zmq_msg_init(&x);
+			if (zmq_msg_recv(&x, t->router, ZMQ_DONTWAIT) < 0)
+				more = 0;
+			else
+				more = zmq_msg_more(&x);
+			zmq_msg_close(&x);
+		}
+		user = zmq_msg_gets(msg, "User-Id");
+		if (!user || strlen(user) != 2 * SM_ID_LEN ||
+		    sodium_hex2bin(org, SM_ID_LEN, user, 2 * SM_ID_LEN, NULL, NULL, NULL) < 0) {
+			zmq_msg_close(msg);
+			continue;
+		}
+		t->st.frames_in++;
+		t->st.bytes_in += zmq_msg_size(msg);
+		if (transport_banned(t, org) || !federation_is_member(t->fed, org)) {
+			t->st.banned_dropped++;
+			zmq_msg_close(msg);
+			continue;
+		}
+		return 0;
+	}
+}
+
+static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
+{
+	const roster_member *m = federation_member(t->fed, org);
+	const id_public *pub = identity_public(t->id);
+	struct dealer *d;
+	void *s;
+
+	if (!m || !m->endpoint[0] || t->n_dealers >= TP_MAX_DEALERS)
+		return NULL;
+	if (!(s = zmq_socket(t->zctx, ZMQ_DEALER)))
+		return NULL;
+	if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, m->id.curve_pk, 32) < 0 ||
+	    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub->curve_pk, 32) < 0 ||
+	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, identity_curve_sk(t->id), 32) < 0 ||
+	    setint(s, ZMQ_SNDHWM, 512) < 0 ||
+	    setint(s, ZMQ_LINGER, 0) < 0 ||
+	    setint(s, ZMQ_RECONNECT_IVL, 100) < 0 ||
+	    setint(s, ZMQ_RECONNECT_IVL_MAX, 5000) < 0 ||
+	    setint(s, ZMQ_HANDSHAKE_IVL, 5000) < 0 ||
+	    setint(s, ZMQ_HEARTBEAT_IVL, 5000) < 0 ||
+	    setint(s, ZMQ_HEARTBEAT_TIMEOUT, 20000) < 0 ||
+	    zmq_connect(s, m->endpoint) < 0) {
+		log_warn("transport: cannot connect to %s (%s): %s", m->id.name, m->endpoint,
+		    zmq_strerror(errno));
+		zmq_close(s);
+		return NULL;
+	}
+	d = &t->dealers[t->n_dealers++];
+	memcpy(d->org, org, SM_ID_LEN);
+	d->sock = s;
+	snprintf(d->endpoint, sizeof(d->endpoint), "%s", m->endpoint);
+	return d;
+}
+
+int transport_send(transport_t *t, const uint8_t org[SM_ID_LEN], const uint8_t *buf, size_t len)
+{
+	struct dealer *d = find_dealer(t, org);
+
+	if (!d) {
+		if (transport_banned(t, org) || !federation_is_member(t->fed, org))
+			return -1;
+		if (!(d = open_dealer(t, org)))
+			return -1;
+	}
+	if (zmq_send(d->sock, buf, len, ZMQ_DONTWAIT) < 0) {
+		t->st.send_dropped++;
+		return -1;
+	}
+	t->st.frames_out++;
+	t->st.bytes_out += len;
+	return 0;
+}

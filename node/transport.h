@@ -1,0 +1,69 @@
+/*
+ * node/transport.h — ZeroMQ with CURVE between member nodes.
+ *
+ * The zguide's "harmony" shape: one bound ROUTER receives everything that
+ * comes in; one connected DEALER per peer carries what goes out. The ROUTER
+ * is a CURVE server, and a ZAP handler (inproc://zeromq.zap.01, answered in
+ * the node's own poll loop) admits only the transport keys of current
+ * members of the federation, before any message is read; it tags each
+ * connection with the member's org id (ZAP user id), which every received
+ * frame carries as its "User-Id" property. So a node always knows which
+ * member sent a frame.
+ *
+ * Sends never block: DONTWAIT, and a full queue is that peer's problem (the
+ * frame is dropped and counted; reconciliation repairs it later).
+ *
+ * Caveats: single-threaded (ZeroMQ sockets are not thread-safe); the ZAP
+ * socket must be polled by the owner of the transport, or connections stall
+ * in their handshake.
+ */
+#ifndef SIGMESH_TRANSPORT_H
+#define SIGMESH_TRANSPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <zmq.h>
+#include "keys/federation.h"
+#include "keys/identity.h"
+#include "proto/wire.h"
+
+typedef struct transport transport_t;
+
+/* Bind the ZAP handler and the ROUTER on listen. fed is borrowed and must
+ * outlive the transport (roster updates are seen at once). */
+transport_t *transport_new(void *zctx, const identity_t *id, federation_t *fed,
+    const char *listen, sm_err *err);
+void transport_destroy(transport_t **t);
+
+void *transport_router(transport_t *t);	/* for zmq_poll, ZMQ_POLLIN */
+void *transport_zap(transport_t *t);	/* for zmq_poll, ZMQ_POLLIN */
+/* Answer one pending ZAP request (call when transport_zap is readable). */
+void transport_zap_handle(transport_t *t);
+
+/* Receive one frame from the ROUTER without blocking. On 0, org holds the
+ * sender's org id and msg the frame (caller closes it). -1 when nothing is
+ * waiting. Frames from banned orgs are read and discarded here. */
+int transport_recv(transport_t *t, uint8_t org[SM_ID_LEN], zmq_msg_t *msg);
+
+/* Send one frame to org's node (DEALER created on first use from the
+ * member's roster endpoint). -1 if org has no endpoint, is not a current
+ * member, or its queue is full. */
+int transport_send(transport_t *t, const uint8_t org[SM_ID_LEN], const uint8_t *buf, size_t len);
+
+/* Refuse org (in ZAP and on receipt) for ms milliseconds; close its DEALER. */
+void transport_ban(transport_t *t, const uint8_t org[SM_ID_LEN], uint64_t ms);
+bool transport_banned(transport_t *t, const uint8_t org[SM_ID_LEN]);
+/* Close DEALERs to organizations that are no longer members (after a
+ * roster change). */
+void transport_prune(transport_t *t);
+
+typedef struct transport_stats {
+	uint64_t frames_in, frames_out, bytes_in, bytes_out;
+	uint64_t send_dropped;		/* EAGAIN: peer queue full */
+	uint64_t zap_accepted, zap_refused, banned_dropped;
+} transport_stats;
+const transport_stats *transport_get_stats(const transport_t *t);
+
+uint64_t now_ms(void);
+
+#endif
