@@ -20,25 +20,6 @@
 #include "keys/roster.h"
 #include "sim/sim.h"
 
-/* Until keys/ is merged into this branch the simulator must still link, so
- * the key API is referenced weakly and checked at run time. Defined to 0
- * once keys/identity.c and keys/roster.c are in the tree. */
-#ifndef SIM_KEYS_WEAK
-#define SIM_KEYS_WEAK 1
-#endif
-#if SIM_KEYS_WEAK
-#pragma weak identity_generate
-#pragma weak identity_destroy
-#pragma weak identity_public
-#pragma weak identity_save
-#pragma weak roster_genesis
-#pragma weak roster_approve
-#pragma weak roster_new
-#pragma weak roster_append
-#pragma weak roster_save
-#pragma weak roster_destroy
-#endif
-
 static int s_mkdir(const char *path, sm_err *err)
 {
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
@@ -78,25 +59,10 @@ int keysetup_create(testnet *t, const profile *p, sm_err *err)
 	roster_member *mem = NULL;
 	int rc = -1;
 
-	bool have_keys = identity_generate && roster_genesis && roster_approve &&
-	    roster_append && roster_save && identity_save;
-
 	snprintf(path, sizeof(path), "%s/n", t->base);
 	snprintf(rosters, sizeof(rosters), "%s/rosters", t->base);
 	if (s_mkdir(path, err) < 0 || s_mkdir(rosters, err) < 0)
 		return -1;
-	if (!have_keys) {
-		/* Only a stand-in node ($SIGMESH_SIM_NODE, for debugging the
-		 * simulator itself) can run without real keys. */
-		if (!getenv("SIGMESH_SIM_NODE"))
-			return sm_fail(err, SM_ENOTFOUND,
-			    "this sigmesh-sim was built without keys/ (identity and roster code)");
-		for (int i = 0; i < p->n_orgs; i++)
-			if (s_mkdir(t->nodes[i].dir, err) < 0 ||
-			    s_write_conf(&t->nodes[i], rosters, p->active_peers, err) < 0)
-				return -1;
-		return 0;
-	}
 	ids = calloc((size_t)p->n_orgs, sizeof(*ids));
 	mem = calloc((size_t)p->n_orgs, sizeof(*mem));
 	if (!ids || !mem) {
@@ -125,10 +91,18 @@ int keysetup_create(testnet *t, const profile *p, sm_err *err)
 
 		for (int k = 0; k < g->n_members; k++) {
 			const sim_node *nd = &t->nodes[g->members[k]];
+			char ep[64];
+			size_t clen = 0;
+			uint8_t *card = identity_card(ids[g->members[k]], &clen, err);
+			int r2;
 
-			memset(&mem[k], 0, sizeof(mem[k]));
-			mem[k].id = *identity_public(ids[g->members[k]]);
-			snprintf(mem[k].endpoint, sizeof(mem[k].endpoint), "tcp://127.0.0.1:%d", nd->port);
+			snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", nd->port);
+			r2 = card ? roster_member_from_card(&mem[k], card, clen, ep, err) : -1;
+			free(card);
+			if (r2 < 0) {
+				sm_wrap(err, "roster %s: ", g->name);
+				goto out;
+			}
 		}
 		entry = roster_genesis(g->name, mem, (uint32_t)g->n_members, 0, false,
 		    (uint64_t)sim_now_ms(), &len, err);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sodium.h>
 #include "sim/sim.h"
 
 volatile int sim_interrupted;
@@ -281,13 +282,17 @@ int run_main(int argc, char **argv)
 	json_t *summary = NULL, *results = NULL;
 	sm_err err = { 0 };
 	bool tty = isatty(1);
-	int rc = 2, crashes = 0, injected = 0, done_actions = 0;
+	int rc = 2, crashes = 0, injected = 0, done_actions = 0, sub_fails = 0;
 	int64_t t_setup, t_work, t_settle, t_end;
 	long missing = -1, leaks = 0;
 	struct sigaction sa = { .sa_handler = s_on_signal };
 
 	if (s_parse(&o, argc, argv) < 0) {
 		s_usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sigmesh-sim: libsodium failed to initialise\n");
 		return 2;
 	}
 	sigemptyset(&sa.sa_mask);
@@ -432,13 +437,15 @@ int run_main(int argc, char **argv)
 		char verdict[200];
 		int fails = 0;
 
-		for (int i = 0; i < w.n; i++)
+		for (int i = 0; i < w.n; i++) {
 			fails += w.ev[i].state == ES_FAILED;
-		if (leaks == 0 && missing == 0 && crashes == 0)
+			sub_fails += w.ev[i].kind == EV_SUBMIT && w.ev[i].state == ES_FAILED;
+		}
+		if (leaks == 0 && missing == 0 && crashes == 0 && sub_fails == 0)
 			snprintf(verdict, sizeof(verdict), "PASS");
 		else
-			snprintf(verdict, sizeof(verdict), "FAIL: %ld leaks, %ld missing deliveries, %d node crashes",
-			    leaks, missing, crashes);
+			snprintf(verdict, sizeof(verdict), "FAIL: %ld leaks, %ld missing deliveries, "
+			    "%d node crashes, %d submissions refused", leaks, missing, crashes, sub_fails);
 		summary = json_pack("{s:{s:s, s:i, s:i, s:i, s:s, s:i, s:i, s:f, s:I, s:s, s:i, s:f, s:f, s:f, s:i, s:s, s:I, s:i}, s:o, s:s}",
 		    "run", "profile", p.name, "organizations", p.n_orgs, "sigs", p.n_sigs,
 		    "bridges", profile_bridges(&p), "workload", o.wl.kind, "reports", w.n_reports,
@@ -465,7 +472,7 @@ int run_main(int argc, char **argv)
 		goto fail;
 	report_print(summary);
 	printf("results: %s/summary.json, %s/latency.svg\n", o.out, o.out);
-	rc = (leaks == 0 && missing == 0 && crashes == 0) ? 0 : 1;
+	rc = (leaks == 0 && missing == 0 && crashes == 0 && sub_fails == 0) ? 0 : 1;
 	goto out;
 interrupted:
 	if (tty)

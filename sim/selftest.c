@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "proto/body.h"
 #include "sim/sim.h"
 
 static int s_failed, s_case_failed, s_checks;
@@ -216,6 +217,19 @@ static void workload_shape(void)
 	    json_is_array(json_object_get(b, "from")) && json_is_array(json_object_get(b, "c2")) &&
 	    json_is_array(json_object_get(b, "attachments")));
 	json_decref(b);
+	/* and every body is accepted by the protocol's own JSON reader */
+	int bad = 0;
+	for (int i = 0; i < w1.n_reports; i++) {
+		body_t bd = { 0 };
+		sm_err be = { 0 };
+
+		if (body_from_json(w1.ev[i].body, strlen(w1.ev[i].body), &bd, &be) < 0) {
+			if (!bad++)
+				printf("  body %d rejected: %s\n", i, be.msg);
+		}
+		body_clear(&bd);
+	}
+	CHECK(bad == 0);
 	o.seed = 8;
 	workload_clear(&w2);
 	CHECK(workload_generate(&w2, &p, &o, &err) == 0);

@@ -29,7 +29,7 @@
 #define BJ_SENDER_CLASS "sender_class"
 #define BJ_FIRST_SEEN "first_seen_ms"
 #define BJ_FROM "from"
-#define BJ_ADDR "addr"
+#define BJ_ADDR "address"
 #define BJ_NAME "name"
 #define BJ_REPLY_TO "reply_to"
 #define BJ_SUBJECT "subject"
@@ -52,7 +52,7 @@
 #define BJ_LABELS "labels"
 #define BJ_ANALYSIS "analysis"
 /* Enum values as the C names, lower-case (body_*_name in proto/body.h). */
-static const char *const mail_types[] = { "unknown", "attachment", "link", "recon" };
+static const char *const mail_types[] = { "unknown", "attachment", "link", "reconnaissance" };
 static const char *const sender_classes[] = {
 	"unknown", "freemail-domestic", "freemail-foreign", "isp", "corporate",
 };
@@ -60,6 +60,18 @@ static const char *const file_classes[] = {
 	"other", "executable", "office", "shortcut", "pdf", "archive", "script", "ichitaro",
 };
 enum { F_DOUBLE_EXT = 1, F_RLO = 2, F_FAKE_ICON = 4, F_MACROS = 8, F_ENCRYPTED = 16 };
+/* Attachment flags travel as a list of names, bit 0 first. */
+static const char *const flag_names[] = { "double-extension", "rlo", "fake-icon", "macros", "encrypted" };
+
+static json_t *s_flags(int flags)
+{
+	json_t *a = json_array();
+
+	for (int b = 0; b < 5; b++)
+		if (flags & (1 << b))
+			json_array_append_new(a, json_string(flag_names[b]));
+	return a;
+}
 
 static const int fy2014_quarters[4] = { 259, 100, 158, 109 };
 
@@ -189,9 +201,9 @@ static json_t *s_attachment(sim_rng *r)
 		break;
 	}
 	s_hex(r, sha, 32);
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:i}", BJ_ATT_NAME, name,
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:o}", BJ_ATT_NAME, name,
 	    BJ_ATT_MIME, mime, BJ_ATT_SIZE, (json_int_t)(20000 + rng_below(r, 900000)),
-	    BJ_ATT_SHA256, sha, BJ_ATT_CLASS, file_classes[fc], BJ_ATT_FLAGS, flags);
+	    BJ_ATT_SHA256, sha, BJ_ATT_CLASS, file_classes[fc], BJ_ATT_FLAGS, s_flags(flags));
 }
 
 char *workload_body(sim_rng *r, const profile *p, int org, int64_t now_ms)
