@@ -172,12 +172,15 @@ void report_print(json_t *s)
 	json_t *ex;
 	size_t i;
 	json_array_foreach(json_object_get(json_object_get(res, "leaks"), "examples"), i, ex)
-		printf("  LEAK %s %s %s from %s held by %s\n", json_string_value(json_object_get(ex, "type")),
+		if (i < 8)
+			printf("  LEAK %s %s %s from %s held by %s\n", json_string_value(json_object_get(ex, "type")),
 		    json_string_value(json_object_get(ex, "tlp")), json_string_value(json_object_get(ex, "id")),
 		    json_string_value(json_object_get(ex, "originator")), json_string_value(json_object_get(ex, "holder")));
 	json_array_foreach(json_object_get(res, "losses"), i, ex)
-		printf("  LOST %s %s %s at %s\n", json_string_value(json_object_get(ex, "type")),
+		if (i < 8)
+			printf("  LOST %s %s %s at %s\n", json_string_value(json_object_get(ex, "type")),
 		    json_string_value(json_object_get(ex, "tlp")), json_string_value(json_object_get(ex, "id")),
 		    json_string_value(json_object_get(ex, "node")));
+	printf("(first examples; all in summary.json)\n");
 	printf("verdict: %s\n", json_string_value(json_object_get(s, "verdict")));
 }

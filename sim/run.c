@@ -14,11 +14,13 @@
  * 1 on any leak, loss after healing, or node crash, 2 on a setup error or
  * an interrupt.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
 #include "sim/sim.h"
@@ -60,7 +62,7 @@ static void s_usage(FILE *f)
 	    "  --reports N   submissions (fy2014 default 626)\n"
 	    "  --rate R      mean submissions per second (default 12)\n"
 	    "  --duration S  run the fy2014 mix for S seconds (reports = rate x S)\n"
-	    "  --settle S    after healing, wait up to S seconds for full coverage (default 40)\n"
+	    "  --settle S    after healing, wait up to S seconds for full coverage (default 30)\n"
 	    "  --out DIR     summary.json and latency.svg (default build/sim)\n"
 	    "  --keep        keep the testnet's directory (keys, stores, logs)\n"
 	    "Exit status: 0 all delivered and no leak; 1 leak, loss or crash; 2 error.\n");
@@ -84,7 +86,7 @@ static int s_parse(run_opts *o, int argc, char **argv)
 	o->wl.seed = 2014;
 	o->faults = "none";
 	o->out = "build/sim";
-	o->settle_s = 40;
+	o->settle_s = 30;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -251,6 +253,31 @@ static void s_progress(bool tty, const char *phase, int64_t t_ms, const testnet 
 	if (missing >= 0)
 		printf("  missing %ld", missing);
 	fflush(stdout);
+}
+
+/* Keep the nodes' logs of a failed run in OUT/logs: the testnet directory
+ * is about to be removed. */
+static void s_save_logs(const testnet *t, const char *out)
+{
+	char dir[SIM_MAX_PATH + 16], dst[SIM_MAX_PATH + 100], buf[8192];
+
+	snprintf(dir, sizeof(dir), "%s/logs", out);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return;
+	for (int i = 0; i < t->n; i++) {
+		FILE *in = fopen(t->nodes[i].log, "r"), *o;
+		size_t n;
+
+		if (!in)
+			continue;
+		snprintf(dst, sizeof(dst), "%s/%.60s.log", dir, t->nodes[i].name);
+		if ((o = fopen(dst, "w"))) {
+			while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+				fwrite(buf, 1, n, o);
+			fclose(o);
+		}
+		fclose(in);
+	}
 }
 
 /* Wait until every node answers status (or the deadline). */
@@ -473,6 +500,10 @@ int run_main(int argc, char **argv)
 	report_print(summary);
 	printf("results: %s/summary.json, %s/latency.svg\n", o.out, o.out);
 	rc = (leaks == 0 && missing == 0 && crashes == 0 && sub_fails == 0) ? 0 : 1;
+	if (rc) {
+		s_save_logs(&t, o.out);
+		printf("node logs: %s/logs/\n", o.out);
+	}
 	goto out;
 interrupted:
 	if (tty)
