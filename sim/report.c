@@ -1,0 +1,186 @@
+/*
+ * sim/report.c — the run's results for people and for programs:
+ *   OUT/summary.json   every figure (run.c builds it; measure.c the results)
+ *   OUT/latency.svg    delivery-latency distribution (CDF) per TLP label,
+ *                      log-scale milliseconds, readable in any browser
+ *   the terminal       a short summary: who got what, how fast, leaks, losses
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "sim/sim.h"
+
+static const char *const colors[TLP_N] = { "#7f7f7f", "#2ca02c", "#ff9f00", "#a0522d", "#d62728" };
+
+static int s_cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int s_svg(const char *path, const measure *m, const char *title)
+{
+	const double W = 820, H = 480, L = 70, R = 230, T = 50, B = 60;
+	double pw = W - L - R, ph = H - T - B, hi = 1.0;
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	for (int t = 0; t < TLP_N; t++) {
+		size_t n;
+		const double *v = measure_latencies(m, t, &n);
+
+		for (size_t i = 0; i < n; i++)
+			if (v[i] > hi)
+				hi = v[i];
+	}
+	double decades = ceil(log10(hi < 10 ? 10 : hi));
+#define X(ms) (L + pw * (log10((ms) < 1 ? 1 : (ms)) / decades))
+#define Y(fr) (T + ph * (1.0 - (fr)))
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+	    "font-family=\"sans-serif\" font-size=\"12\">\n", W, H);
+	fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+	fprintf(f, "<text x=\"%.0f\" y=\"24\" font-size=\"15\" font-weight=\"bold\">Delivery latency by TLP label — %s</text>\n",
+	    L, title);
+	/* grid and axes */
+	for (int d = 0; d <= (int)decades; d++) {
+		double x = L + pw * d / decades;
+
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", x, T, x, T + ph);
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", x, T + ph + 18, pow(10, d));
+	}
+	for (int k = 0; k <= 4; k++) {
+		double y = Y(k / 4.0);
+
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", L, y, L + pw, y);
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%d%%</text>\n", L - 6, y + 4, k * 25);
+	}
+	fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#333\"/>\n", L, T, pw, ph);
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">latency from submission to storage at each recipient (ms, log scale)</text>\n",
+	    L + pw / 2, H - 18);
+	fprintf(f, "<text transform=\"translate(18 %.1f) rotate(-90)\" text-anchor=\"middle\">share of deliveries</text>\n",
+	    T + ph / 2);
+	/* one CDF per label */
+	int row = 0;
+	for (int t = 0; t < TLP_N; t++) {
+		size_t n;
+		const double *v = measure_latencies(m, t, &n);
+		double *c;
+		sim_pct pc;
+
+		if (!n)
+			continue;
+		c = malloc(n * sizeof(double));
+		if (!c)
+			continue;
+		memcpy(c, v, n * sizeof(double));
+		qsort(c, n, sizeof(double), s_cmpd);
+		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"%.1f,%.1f", colors[t], X(c[0]), Y(0));
+		/* at most ~400 points: the curve does not need every sample */
+		size_t step = n > 400 ? n / 400 : 1;
+		for (size_t i = 0; i < n; i += step)
+			fprintf(f, " %.1f,%.1f", X(c[i]), Y((double)(i + 1) / n));
+		fprintf(f, " %.1f,%.1f\"/>\n", X(c[n - 1]), Y(1));
+		pc = pct_compute(c, n);
+		free(c);
+		double ly = T + 10 + row * 44;
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"3\"/>\n",
+		    L + pw + 15, ly, L + pw + 40, ly, colors[t]);
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-weight=\"bold\">%s</text>\n", L + pw + 46, ly + 4, sim_tlp_label(t));
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#444\">n=%zu p50=%.0f p99=%.0f ms</text>\n",
+		    L + pw + 46, ly + 20, n, pc.p50, pc.p99);
+		row++;
+	}
+#undef X
+#undef Y
+	fprintf(f, "</svg>\n");
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+int report_write(const char *out_dir, json_t *summary, const measure *m, sm_err *err)
+{
+	char path[SIM_MAX_PATH + 32], title[160];
+	const char *prof = json_string_value(json_object_get(json_object_get(summary, "run"), "profile"));
+
+	if (mkdir(out_dir, 0755) < 0 && errno != EEXIST)
+		return sm_fail(err, SM_EIO, "mkdir %s: %s", out_dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/summary.json", out_dir);
+	if (json_dump_file(summary, path, JSON_INDENT(2) | JSON_SORT_KEYS) < 0)
+		return sm_fail(err, SM_EIO, "cannot write %s", path);
+	snprintf(path, sizeof(path), "%s/latency.svg", out_dir);
+	snprintf(title, sizeof(title), "%s", prof ? prof : "testnet");
+	if (s_svg(path, m, title) < 0)
+		return sm_fail(err, SM_EIO, "cannot write %s", path);
+	return 0;
+}
+
+static double s_num(json_t *o, const char *a, const char *b)
+{
+	json_t *v = json_object_get(o, a);
+
+	if (b)
+		v = json_object_get(v, b);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+void report_print(json_t *s)
+{
+	json_t *run = json_object_get(s, "run"), *res = json_object_get(s, "results");
+	json_t *lat = json_object_get(res, "latency_ms"), *cmp = json_object_get(res, "completion_ms");
+	json_t *pt = json_object_get(res, "per_tlp"), *ov = json_object_get(res, "overhead");
+	json_t *kinds = json_object_get(res, "objects");
+	const char *kn[] = { "report", "release", "sighting", "retraction" };
+
+	printf("\n== sigmesh-sim: %s, %d organizations in %d SIGs (%d bridging), workload %s, faults %s ==\n",
+	    json_string_value(json_object_get(run, "profile")),
+	    (int)s_num(run, "organizations", NULL), (int)s_num(run, "sigs", NULL),
+	    (int)s_num(run, "bridges", NULL), json_string_value(json_object_get(run, "workload")),
+	    json_string_value(json_object_get(run, "faults")));
+	printf("setup %.1fs, workload %.1fs, settle %.1fs; faults injected: %d; node crashes: %d\n",
+	    s_num(run, "setup_s", NULL), s_num(run, "workload_s", NULL), s_num(run, "settle_s", NULL),
+	    (int)s_num(run, "faults_injected", NULL), (int)s_num(run, "crashes", NULL));
+	printf("objects: ");
+	for (int k = 0; k < 4; k++)
+		printf("%s%d %ss", k ? ", " : "", (int)s_num(kinds, kn[k], "created"), kn[k]);
+	printf(" (actions failed %d, skipped %d)\n", (int)s_num(res, "actions_failed", NULL),
+	    (int)s_num(res, "actions_skipped", NULL));
+	printf("\n%-18s %7s %9s %9s %8s %8s %8s %8s %11s\n", "label", "reports", "expected",
+	    "coverage", "p50 ms", "p90 ms", "p99 ms", "max ms", "all-in p99");
+	for (int t = 0; t < TLP_N; t++) {
+		const char *l = sim_tlp_label(t);
+		json_t *pl = json_object_get(lat, l), *pc = json_object_get(cmp, l), *pp = json_object_get(pt, l);
+
+		printf("%-18s %7d %9d %8.2f%% %8.0f %8.0f %8.0f %8.0f %11.0f\n", l,
+		    (int)s_num(pp, "reports", NULL), (int)s_num(pp, "expected", NULL),
+		    100 * s_num(pp, "coverage", NULL), s_num(pl, "p50", NULL), s_num(pl, "p90", NULL),
+		    s_num(pl, "p99", NULL), s_num(pl, "max", NULL), s_num(pc, "p99", NULL));
+	}
+	printf("\ndeliveries: %.0f of %.0f expected (%.3f%%), missing %.0f; LEAKS: %.0f; unknown objects: %.0f\n",
+	    s_num(res, "deliveries", "stored"), s_num(res, "deliveries", "expected"),
+	    100 * s_num(res, "deliveries", "coverage"), s_num(res, "deliveries", "missing"),
+	    s_num(res, "leaks", "count"), s_num(res, "unknown_objects", NULL));
+	printf("per node: CPU %.2fs mean (%.1fs total), peak RSS %.0f kB mean / %.0f kB max, store %.1f MB total",
+	    s_num(ov, "cpu_s_mean", NULL), s_num(ov, "cpu_s_total", NULL), s_num(ov, "rss_peak_kb_mean", NULL),
+	    s_num(ov, "rss_peak_kb_max", NULL), s_num(ov, "store_bytes_total", NULL) / 1e6);
+	if (json_is_number(json_object_get(ov, "duplicate_ratio")))
+		printf(", duplicates %.2f per received object", s_num(ov, "duplicate_ratio", NULL));
+	printf("\n");
+	json_t *ex;
+	size_t i;
+	json_array_foreach(json_object_get(json_object_get(res, "leaks"), "examples"), i, ex)
+		if (i < 8)
+			printf("  LEAK %s %s %s from %s held by %s\n", json_string_value(json_object_get(ex, "type")),
+		    json_string_value(json_object_get(ex, "tlp")), json_string_value(json_object_get(ex, "id")),
+		    json_string_value(json_object_get(ex, "originator")), json_string_value(json_object_get(ex, "holder")));
+	json_array_foreach(json_object_get(res, "losses"), i, ex)
+		if (i < 8)
+			printf("  LOST %s %s %s at %s\n", json_string_value(json_object_get(ex, "type")),
+		    json_string_value(json_object_get(ex, "tlp")), json_string_value(json_object_get(ex, "id")),
+		    json_string_value(json_object_get(ex, "node")));
+	printf("(first examples; all in summary.json)\n");
+	printf("verdict: %s\n", json_string_value(json_object_get(s, "verdict")));
+}

@@ -1,0 +1,530 @@
+/*
+ * sim/run.c — `sigmesh-sim run`: set the testnet up, drive the workload
+ * while injecting faults, heal, let it settle, measure, report, tear down.
+ *
+ * The main loop is single-threaded on a ~2 ms tick: due faults first, then
+ * due workload events (each a synchronous control call: submit returns
+ * only after the node's durable commit), then process bookkeeping. A
+ * control call to a node the fault plan has frozen is never made: the loop
+ * knows each node's state, and an action whose node is down is moved to
+ * another member of the same SIG (submissions), retried later (releases,
+ * retractions: only the originator may do them) or skipped (sightings).
+ *
+ * Exit status: 0 when every expected delivery happened and nothing leaked,
+ * 1 on any leak, loss after healing, or node crash, 2 on a setup error or
+ * an interrupt.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+#include "sim/sim.h"
+
+volatile int sim_interrupted;
+
+typedef struct run_opts {
+	const char *profile;
+	workload_opts wl;
+	const char *faults;
+	const char *out;
+	double settle_s;
+	int base_port;
+	bool keep;
+} run_opts;
+
+static void s_on_signal(int sig)
+{
+	(void)sig;
+	if (sim_interrupted) {		/* second Ctrl-C: no more courtesy */
+		testnet_emergency_kill();
+		_exit(130);
+	}
+	sim_interrupted = 1;
+}
+
+static void s_usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: sigmesh-sim run --profile FILE|scale-N --workload fy2014|burst\n"
+	    "           [--reports N] [--rate R] [--faults none|demo|churn] [--duration S]\n"
+	    "           [--settle S] [--seed N] [--base-port P] [--out DIR] [--keep]\n"
+	    "       sigmesh-sim selftest\n"
+	    "       sigmesh-sim help\n"
+	    "\n"
+	    "run starts one real sigmeshd per organization of the profile (from the\n"
+	    "directory sigmesh-sim is in, or $SIGMESH_SIM_NODE), drives the workload,\n"
+	    "injects faults, heals, and measures coverage, leaks, latency and overhead.\n"
+	    "  --reports N   submissions (fy2014 default 626)\n"
+	    "  --rate R      mean submissions per second (default 12)\n"
+	    "  --duration S  run the fy2014 mix for S seconds (reports = rate x S)\n"
+	    "  --settle S    after healing, wait up to S seconds for full coverage (default 30)\n"
+	    "  --out DIR     summary.json and latency.svg (default build/sim)\n"
+	    "  --keep        keep the testnet's directory (keys, stores, logs)\n"
+	    "Exit status: 0 all delivered and no leak; 1 leak, loss or crash; 2 error.\n");
+}
+
+static int s_parse(run_opts *o, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "profile", required_argument, 0, 'p' }, { "workload", required_argument, 0, 'w' },
+		{ "reports", required_argument, 0, 'n' }, { "rate", required_argument, 0, 'r' },
+		{ "faults", required_argument, 0, 'f' }, { "duration", required_argument, 0, 'd' },
+		{ "seed", required_argument, 0, 's' }, { "out", required_argument, 0, 'o' },
+		{ "keep", no_argument, 0, 'k' }, { "settle", required_argument, 0, 'S' },
+		{ "base-port", required_argument, 0, 'P' }, { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->wl.kind = "fy2014";
+	o->wl.seed = 2014;
+	o->faults = "none";
+	o->out = "build/sim";
+	o->settle_s = 30;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'p': o->profile = optarg; break;
+		case 'w': o->wl.kind = optarg; break;
+		case 'n': o->wl.reports = atoi(optarg); break;
+		case 'r': o->wl.rate = atof(optarg); break;
+		case 'f': o->faults = optarg; break;
+		case 'd': o->wl.duration_s = atof(optarg); break;
+		case 's': o->wl.seed = strtoull(optarg, NULL, 0); break;
+		case 'o': o->out = optarg; break;
+		case 'k': o->keep = true; break;
+		case 'S': o->settle_s = atof(optarg); break;
+		case 'P': o->base_port = atoi(optarg); break;
+		case 'h': s_usage(stdout); exit(0);
+		default: return -1;
+		}
+	}
+	if (!o->profile || optind != argc)
+		return -1;
+	return 0;
+}
+
+/* ---- acting on the testnet ---- */
+
+static json_t *s_names(const profile *p, const int *ix, int n, bool sigs)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_string(sigs ? p->sigs[ix[i]].name : p->orgs[ix[i]].name));
+	return a;
+}
+
+/* Another running member of org's home SIG, or -1. */
+static int s_substitute(const profile *p, const testnet *t, int org, uint64_t salt)
+{
+	const prof_sig *g = &p->sigs[p->orgs[org].home];
+
+	for (int k = 0; k < g->n_members; k++) {
+		int x = g->members[(salt + k) % g->n_members];
+
+		if (x != org && t->nodes[x].state == NS_UP)
+			return x;
+	}
+	return -1;
+}
+
+/* Returns 1 done, 0 retry later, -1 failed or skipped for good. */
+static int s_act(const profile *p, testnet *t, workload *w, int ix)
+{
+	sim_event *e = &w->ev[ix];
+	sim_event *rep = e->kind == EV_SUBMIT ? e : &w->ev[e->report];
+	json_t *req = NULL, *reply;
+	char err[160];
+	int actor;
+
+	if (e->kind != EV_SUBMIT && rep->state != ES_DONE) {
+		e->state = ES_SKIPPED;
+		snprintf(e->error, sizeof(e->error), "its report was not submitted");
+		return -1;
+	}
+	actor = e->kind == EV_SIGHT ? e->org : rep->org;
+	if (t->nodes[actor].state != NS_UP) {
+		if (e->kind == EV_SUBMIT) {
+			actor = s_substitute(p, t, e->org, (uint64_t)ix);
+			if (actor < 0) {
+				e->state = ES_SKIPPED;
+				snprintf(e->error, sizeof(e->error), "no running member of its SIG");
+				return -1;
+			}
+			e->org = actor;
+		} else if (e->kind == EV_SIGHT) {
+			e->state = ES_SKIPPED;
+			snprintf(e->error, sizeof(e->error), "sighting node down");
+			return -1;
+		} else {
+			return 0;	/* only the originator may: wait for it */
+		}
+	}
+	if (e->kind == EV_SIGHT && actor == rep->org) {
+		e->state = ES_SKIPPED;
+		return -1;
+	}
+	switch (e->kind) {
+	case EV_SUBMIT: {
+		json_error_t je;
+		json_t *body = json_loads(e->body, 0, &je), *aud;
+
+		if (e->aud.federation)
+			aud = json_string("federation");
+		else
+			aud = json_pack("{s:o, s:o}", "sigs", s_names(p, e->aud.sigs, e->aud.n_sigs, true),
+			    "orgs", s_names(p, e->aud.orgs, e->aud.n_orgs, false));
+		req = json_pack("{s:s, s:s, s:o, s:o}", "cmd", "submit", "tlp", sim_tlp_name(e->tlp),
+		    "audience", aud, "body", body);
+		break;
+	}
+	case EV_RELEASE:
+		req = json_pack("{s:s, s:s, s:o, s:o}", "cmd", "release", "id", rep->id,
+		    "sigs", s_names(p, e->aud.sigs, e->aud.n_sigs, true),
+		    "orgs", s_names(p, e->aud.orgs, e->aud.n_orgs, false));
+		break;
+	case EV_SIGHT:
+		req = json_pack("{s:s, s:s, s:s, s:b, s:s}", "cmd", "sight", "id", rep->id,
+		    "kind", "seen", "originator_only", e->originator_only,
+		    "note", "Same lure received at our gateway; blocked.");
+		break;
+	default:
+		req = json_pack("{s:s, s:s, s:s}", "cmd", "retract", "id", rep->id,
+		    "reason", "Turned out to be an internal phishing drill.");
+		break;
+	}
+	if (!req) {
+		e->state = ES_FAILED;
+		snprintf(e->error, sizeof(e->error), "cannot build the request");
+		return -1;
+	}
+	e->tries++;
+	e->sent_ms = sim_now_ms();
+	reply = ctl_call(t->nodes[actor].ctl, req, 5000, err, sizeof(err));
+	json_decref(req);
+	if (!reply) {
+		snprintf(e->error, sizeof(e->error), "%.40s: %.80s", t->nodes[actor].name, err);
+		/* a sighting may come before the report reached the sighter */
+		if (e->tries < 5 && e->kind != EV_SUBMIT)
+			return 0;
+		e->state = ES_FAILED;
+		return -1;
+	}
+	const char *id = json_string_value(json_object_get(reply, "id"));
+	if (id && strlen(id) < sizeof(e->id)) {
+		snprintf(e->id, sizeof(e->id), "%s", id);
+		e->state = ES_DONE;
+	} else {
+		e->state = ES_FAILED;
+		snprintf(e->error, sizeof(e->error), "reply without an id");
+	}
+	json_decref(reply);
+	return e->state == ES_DONE ? 1 : -1;
+}
+
+static void s_fault(testnet *t, sim_fault *f)
+{
+	sim_node *nd = &t->nodes[f->node];
+
+	switch (f->kind) {
+	case FK_KILL: nd->hold_down = true; testnet_kill(t, f->node, SIGKILL); break;
+	case FK_STOP: nd->hold_down = true; testnet_stop(t, f->node); break;
+	case FK_PAUSE: testnet_pause(t, f->node); break;
+	case FK_RESUME: testnet_resume(t, f->node); break;
+	default: nd->hold_down = false; testnet_start(t, f->node, NULL); break;
+	}
+	f->done = true;
+}
+
+static void s_progress(bool tty, const char *phase, int64_t t_ms, const testnet *t,
+    int done, int total, int faults, long missing)
+{
+	if (!tty)
+		return;
+	printf("\r\033[K%-8s %6.1fs  actions %d/%d  nodes up %d/%d  faults %d", phase, t_ms / 1000.0,
+	    done, total, testnet_count(t, NS_UP), t->n, faults);
+	if (missing >= 0)
+		printf("  missing %ld", missing);
+	fflush(stdout);
+}
+
+/* Keep the nodes' logs of a failed run in OUT/logs: the testnet directory
+ * is about to be removed. */
+static void s_save_logs(const testnet *t, const char *out)
+{
+	char dir[SIM_MAX_PATH + 16], dst[SIM_MAX_PATH + 100], buf[8192];
+
+	snprintf(dir, sizeof(dir), "%s/logs", out);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return;
+	for (int i = 0; i < t->n; i++) {
+		FILE *in = fopen(t->nodes[i].log, "r"), *o;
+		size_t n;
+
+		if (!in)
+			continue;
+		snprintf(dst, sizeof(dst), "%s/%.60s.log", dir, t->nodes[i].name);
+		if ((o = fopen(dst, "w"))) {
+			while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+				fwrite(buf, 1, n, o);
+			fclose(o);
+		}
+		fclose(in);
+	}
+}
+
+/* Wait until every node answers status (or the deadline). */
+static int s_wait_up(testnet *t, int64_t timeout_ms, bool tty, const char *phase)
+{
+	int64_t t0 = sim_mono_ms(), last = 0;
+
+	while (testnet_count(t, NS_UP) < t->n && !sim_interrupted) {
+		testnet_poll(t);
+		if (sim_mono_ms() - t0 > timeout_ms)
+			return -1;
+		if (sim_mono_ms() - last > 200) {
+			s_progress(tty, phase, sim_mono_ms() - t0, t, 0, 0, 0, -1);
+			last = sim_mono_ms();
+		}
+		usleep(10000);
+	}
+	return sim_interrupted ? -1 : 0;
+}
+
+int run_main(int argc, char **argv)
+{
+	run_opts o;
+	profile p = { 0 };
+	workload w = { 0 };
+	fault_plan fp = { 0 };
+	testnet t = { 0 };
+	measure *m = NULL;
+	json_t *summary = NULL, *results = NULL;
+	sm_err err = { 0 };
+	bool tty = isatty(1);
+	int rc = 2, crashes = 0, injected = 0, done_actions = 0, sub_fails = 0;
+	int64_t t_setup, t_work, t_settle, t_end;
+	long missing = -1, leaks = 0;
+	struct sigaction sa = { .sa_handler = s_on_signal };
+
+	if (s_parse(&o, argc, argv) < 0) {
+		s_usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "sigmesh-sim: libsodium failed to initialise\n");
+		return 2;
+	}
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	t_setup = sim_mono_ms();
+	if (profile_load(&p, o.profile, &err) < 0 ||
+	    workload_generate(&w, &p, &o.wl, &err) < 0 ||
+	    faults_plan(&fp, o.faults, p.n_orgs, w.duration_ms > 0 ? w.duration_ms : 20000,
+		o.wl.seed, &err) < 0)
+		goto fail;
+	printf("sigmesh-sim: %s: %d organizations in %d SIGs (%d bridging); %d actions "
+	    "(%d reports) over %.1fs; faults %s (%d actions)\n", p.name, p.n_orgs, p.n_sigs,
+	    profile_bridges(&p), w.n, w.n_reports, w.duration_ms / 1000.0, fp.mode, fp.n);
+	fflush(stdout);
+	if (testnet_init(&t, &p, o.base_port, &err) < 0 || keysetup_create(&t, &p, &err) < 0)
+		goto fail;
+	for (int i = 0; i < t.n; i++)
+		if (testnet_start(&t, i, &err) < 0)
+			goto fail;
+	if (s_wait_up(&t, 30000 + 500LL * t.n, tty, "start") < 0) {
+		sm_fail(&err, SM_EIO, "%d of %d nodes did not answer status in time (logs in %s/n)",
+		    t.n - testnet_count(&t, NS_UP), t.n, t.base);
+		o.keep = true;
+		goto fail;
+	}
+
+	/* ---- workload and faults ---- */
+	t_work = sim_mono_ms();
+	{
+		int next = 0, nf = 0, *retry = malloc((size_t)w.n * sizeof(int)), n_retry = 0;
+		int64_t last_prog = 0;
+
+		if (!retry) {
+			sm_fail(&err, SM_ENOMEM, "out of memory");
+			goto fail;
+		}
+		while (!sim_interrupted && (next < w.n || n_retry > 0 || nf < fp.n)) {
+			int64_t now = sim_mono_ms() - t_work;
+			bool busy = false;
+
+			while (nf < fp.n && fp.f[nf].at_ms <= now) {
+				s_fault(&t, &fp.f[nf++]);
+				injected++;
+			}
+			if (next < w.n && w.ev[w.order[next]].at_ms <= now) {
+				int ix = w.order[next++], r = s_act(&p, &t, &w, ix);
+
+				if (r == 0) {
+					w.ev[ix].at_ms = now + 1500;
+					retry[n_retry++] = ix;
+				}
+				done_actions += r != 0;
+				busy = true;
+			}
+			for (int k = 0; k < n_retry; k++) {
+				int ix = retry[k], r;
+
+				if (w.ev[ix].at_ms > now)
+					continue;
+				r = s_act(&p, &t, &w, ix);
+				if (r == 0 && w.ev[ix].tries < 20 && now < w.duration_ms + 60000) {
+					w.ev[ix].at_ms = now + 1500;
+					continue;
+				}
+				if (r == 0) {
+					w.ev[ix].state = ES_FAILED;
+					snprintf(w.ev[ix].error, sizeof(w.ev[ix].error), "gave up waiting for the originator");
+				}
+				done_actions++;
+				retry[k--] = retry[--n_retry];
+				busy = true;
+			}
+			crashes += testnet_poll(&t);
+			if (now - last_prog > 200) {
+				s_progress(tty, "workload", now, &t, done_actions, w.n, injected, -1);
+				last_prog = now;
+			}
+			if (!busy)
+				usleep(2000);
+		}
+		free(retry);
+	}
+	if (sim_interrupted)
+		goto interrupted;
+
+	/* ---- heal, then settle ---- */
+	t_settle = sim_mono_ms();
+	for (int i = 0; i < t.n; i++) {
+		t.nodes[i].hold_down = false;
+		if (t.nodes[i].state == NS_PAUSED)
+			testnet_resume(&t, i);
+		else if (t.nodes[i].state == NS_DOWN)
+			testnet_start(&t, i, NULL);
+	}
+	if (s_wait_up(&t, 30000, tty, "heal") < 0 && sim_interrupted)
+		goto interrupted;
+	m = measure_new(&p, &w);
+	if (!m) {
+		sm_fail(&err, SM_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (;;) {
+		crashes += testnet_poll(&t);
+		for (int i = 0; i < t.n; i++)
+			measure_dump(m, &t, i);
+		missing = measure_missing(m);
+		s_progress(tty, "settle", sim_mono_ms() - t_settle, &t, done_actions, w.n, injected, missing);
+		if (missing == 0 || sim_interrupted || sim_mono_ms() - t_settle > o.settle_s * 1000)
+			break;
+		for (int k = 0; k < 50 && !sim_interrupted; k++)
+			usleep(20000);
+	}
+	if (sim_interrupted)
+		goto interrupted;
+	/* final counters and process figures */
+	for (int i = 0; i < t.n; i++) {
+		sim_node *nd = &t.nodes[i];
+		json_t *req = json_pack("{s:s}", "cmd", "status"), *rep;
+		char e[128];
+
+		testnet_sample(&t, i);
+		if (nd->state == NS_UP && (rep = ctl_call(nd->ctl, req, 3000, e, sizeof(e)))) {
+			json_decref(nd->status);
+			nd->status = rep;
+		}
+		json_decref(req);
+	}
+	t_end = sim_mono_ms();
+	if (tty)
+		printf("\r\033[K");
+	leaks = measure_leaks(m);
+	results = measure_results(m, &t);
+	if (!results) {
+		sm_fail(&err, SM_ENOMEM, "cannot build results");
+		goto fail;
+	}
+	{
+		char verdict[200];
+		int fails = 0;
+
+		for (int i = 0; i < w.n; i++) {
+			fails += w.ev[i].state == ES_FAILED;
+			sub_fails += w.ev[i].kind == EV_SUBMIT && w.ev[i].state == ES_FAILED;
+		}
+		if (leaks == 0 && missing == 0 && crashes == 0 && sub_fails == 0)
+			snprintf(verdict, sizeof(verdict), "PASS");
+		else
+			snprintf(verdict, sizeof(verdict), "FAIL: %ld leaks, %ld missing deliveries, "
+			    "%d node crashes, %d submissions refused", leaks, missing, crashes, sub_fails);
+		summary = json_pack("{s:{s:s, s:i, s:i, s:i, s:s, s:i, s:i, s:f, s:I, s:s, s:i, s:f, s:f, s:f, s:i, s:s, s:I, s:i}, s:o, s:s}",
+		    "run", "profile", p.name, "organizations", p.n_orgs, "sigs", p.n_sigs,
+		    "bridges", profile_bridges(&p), "workload", o.wl.kind, "reports", w.n_reports,
+		    "actions", w.n, "rate", o.wl.rate > 0 ? o.wl.rate : 12.0, "seed", (json_int_t)o.wl.seed,
+		    "faults", fp.mode, "faults_injected", injected,
+		    "setup_s", (t_work - t_setup) / 1000.0, "workload_s", (t_settle - t_work) / 1000.0,
+		    "settle_s", (t_end - t_settle) / 1000.0, "crashes", crashes,
+		    "sigmeshd", t.sigmeshd, "started_ms", (json_int_t)(sim_now_ms() - (t_end - t_setup)),
+		    "failed_actions", fails,
+		    "results", results, "verdict", verdict);
+		results = NULL;
+		if (!summary) {
+			sm_fail(&err, SM_ENOMEM, "cannot build summary");
+			goto fail;
+		}
+		/* failed actions, with the node's own words, for debugging */
+		json_t *fa = json_array();
+		for (int i = 0; i < w.n && json_array_size(fa) < 20; i++)
+			if (w.ev[i].state == ES_FAILED)
+				json_array_append_new(fa, json_pack("{s:i, s:s}", "kind", w.ev[i].kind, "error", w.ev[i].error));
+		json_object_set_new(summary, "failed_action_examples", fa);
+	}
+	if (report_write(o.out, summary, m, &err) < 0)
+		goto fail;
+	report_print(summary);
+	printf("results: %s/summary.json, %s/latency.svg\n", o.out, o.out);
+	rc = (leaks == 0 && missing == 0 && crashes == 0 && sub_fails == 0) ? 0 : 1;
+	if (rc) {
+		s_save_logs(&t, o.out);
+		printf("node logs: %s/logs/\n", o.out);
+	}
+	goto out;
+interrupted:
+	if (tty)
+		printf("\r\033[K");
+	fprintf(stderr, "sigmesh-sim: interrupted; tearing the testnet down\n");
+	rc = 2;
+	goto out;
+fail:
+	if (tty)
+		printf("\r\033[K");
+	fprintf(stderr, "sigmesh-sim: %s\n", err.msg[0] ? err.msg : "failed");
+	rc = 2;
+out:
+	fflush(stdout);
+	testnet_teardown(&t, o.keep);
+	ctl_context_term();
+	json_decref(summary);
+	json_decref(results);
+	measure_destroy(&m);
+	faults_clear(&fp);
+	workload_clear(&w);
+	profile_clear(&p);
+	return rc;
+}

@@ -1,0 +1,283 @@
+/*
+ * sim/selftest.c — `sigmesh-sim selftest`: checks of the simulator's own
+ * logic (the parts a wrong answer would silently corrupt every run's
+ * figures): profile parsing, expected audiences, percentiles, workload
+ * shape and determinism, fault plans. Prints PASS/FAIL lines for
+ * tests/run.sh; exits non-zero if any case failed.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "proto/body.h"
+#include "sim/sim.h"
+
+static int s_failed, s_case_failed, s_checks;
+static const char *s_case;
+
+#define CHECK(e) do { s_checks++; if (!(e)) { \
+	if (!s_case_failed) printf("FAIL %s: %s:%d: %s\n", s_case, __FILE__, __LINE__, #e); \
+	s_case_failed = 1; } } while (0)
+#define RUN(fn) do { s_case = #fn; s_case_failed = 0; s_checks = 0; fn(); \
+	if (!s_checks) { printf("FAIL %s: no checks\n", #fn); s_case_failed = 1; } \
+	if (s_case_failed) s_failed++; else printf("PASS %s\n", #fn); } while (0)
+
+static const char small_text[] =
+    "# test\nname t\nactive_peers 3\nsig alpha 5\nsig beta 4   # comment\n"
+    "sig gamma 3\nbridge alpha beta 1\n";
+
+static void profile_parses_small(void)
+{
+	profile p;
+	sm_err err = { 0 };
+
+	CHECK(profile_parse(&p, small_text, &err) == 0);
+	CHECK(p.n_orgs == 12);
+	CHECK(p.n_sigs == 3);
+	CHECK(p.active_peers == 3);
+	CHECK(p.sigs[0].n_members == 5);
+	CHECK(p.sigs[1].n_members == 5);	/* 4 home + 1 bridge */
+	CHECK(p.sigs[2].n_members == 3);
+	CHECK(profile_bridges(&p) == 1);
+	/* the bridge is alpha's last member, alpha-05 (index 4) */
+	CHECK(strcmp(p.orgs[4].name, "alpha-05") == 0);
+	CHECK(profile_is_member(&p, 4, 1));
+	CHECK(!profile_is_member(&p, 3, 1));
+	CHECK(profile_find_sig(&p, "gamma") == 2);
+	profile_clear(&p);
+}
+
+static void profile_rejects_bad(void)
+{
+	profile p;
+	sm_err err = { 0 };
+
+	CHECK(profile_parse(&p, "sig a 3\nsgi b 2\n", &err) < 0 && err.code == SM_EINVAL);
+	CHECK(strstr(err.msg, "line 2") != NULL);
+	sm_err_clear(&err);
+	CHECK(profile_parse(&p, "sig a 3\nsig a 2\n", &err) < 0 && err.code == SM_EINVAL);
+	sm_err_clear(&err);
+	CHECK(profile_parse(&p, "sig a 3\nsig b 2\nbridge a c 1\n", &err) < 0);
+	sm_err_clear(&err);
+	CHECK(profile_parse(&p, "sig a 2\nsig b 2\nbridge a b 3\n", &err) < 0 && err.code == SM_EBOUND);
+	sm_err_clear(&err);
+	CHECK(profile_parse(&p, "sig Bad_Name 2\n", &err) < 0);
+	sm_err_clear(&err);
+	CHECK(profile_parse(&p, "# nothing\n", &err) < 0);
+	sm_err_clear(&err);
+	CHECK(profile_parse(&p, "sig a 0\n", &err) < 0 && err.code == SM_EBOUND);
+}
+
+static void profile_scale_shape(void)
+{
+	profile p;
+	sm_err err = { 0 };
+
+	CHECK(profile_load(&p, "scale-1000", &err) == 0);
+	CHECK(p.n_orgs == 1000 && p.n_sigs == 40);
+	CHECK(profile_bridges(&p) == 38);	/* the last SIG has no bridge */
+	profile_clear(&p);
+	CHECK(profile_load(&p, "scale-x", &err) < 0);
+	sm_err_clear(&err);
+	CHECK(profile_load(&p, "scale-2", &err) < 0);
+}
+
+static void profile_files(void)
+{
+	static const struct { const char *f; int orgs, sigs; } want[] = {
+		{ "sim/profiles/jcsip-2014.txt", 59, 6 }, { "sim/profiles/jcsip-2018.txt", 229, 11 },
+		{ "sim/profiles/jcsip-2024.txt", 279, 13 }, { "sim/profiles/small.txt", 12, 3 },
+	};
+	int found = 0;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		profile p;
+		sm_err err = { 0 };
+
+		if (profile_load(&p, want[i].f, &err) < 0) {
+			CHECK(err.code == SM_EIO);	/* run from elsewhere: only absent is fine */
+			continue;
+		}
+		found++;
+		CHECK(p.n_orgs == want[i].orgs && p.n_sigs == want[i].sigs);
+		/* at least one SIG nobody bridges into or out of */
+		int lonely = 0;
+		for (int s = 0; s < p.n_sigs; s++) {
+			bool b = false;
+			for (int k = 0; k < p.sigs[s].n_members; k++)
+				b |= p.orgs[p.sigs[s].members[k]].n_sigs > 1;
+			lonely += !b;
+		}
+		CHECK(lonely >= 1);
+		CHECK(profile_bridges(&p) >= 1);
+		profile_clear(&p);
+	}
+	CHECK(found == 0 || found == 4);
+}
+
+static void audience_rules(void)
+{
+	profile p;
+	sm_err err = { 0 };
+	uint8_t set[12];
+	sim_aud a = { 0 }, rel = { 0 };
+
+	CHECK(profile_parse(&p, small_text, &err) == 0);
+	/* GREEN/CLEAR: everyone, whatever the audience says */
+	audience_expected(&p, TLP_GREEN, &a, NULL, 0, 0, set);
+	CHECK(audience_count(set, 12) == 12);
+	audience_expected(&p, TLP_CLEAR, &a, NULL, 0, 7, set);
+	CHECK(audience_count(set, 12) == 12);
+	/* AMBER to beta from gamma-01 (index 9): beta's 5 members + originator */
+	a.sigs[a.n_sigs++] = 1;
+	audience_expected(&p, TLP_AMBER, &a, NULL, 0, 9, set);
+	CHECK(audience_count(set, 12) == 6);
+	CHECK(set[4] && set[5] && set[8] && set[9] && !set[0] && !set[10]);
+	/* AMBER+STRICT behaves the same; + a named org */
+	a.orgs[a.n_orgs++] = 11;
+	audience_expected(&p, TLP_AMBER_STRICT, &a, NULL, 0, 9, set);
+	CHECK(audience_count(set, 12) == 7 && set[11]);
+	/* a release to alpha widens it */
+	rel.sigs[rel.n_sigs++] = 0;
+	audience_expected(&p, TLP_AMBER, &a, &rel, 1, 9, set);
+	CHECK(audience_count(set, 12) == 11 && set[0] && !set[10]);
+	/* RED: named orgs only; a SIG in the audience does not count */
+	audience_expected(&p, TLP_RED, &a, NULL, 0, 9, set);
+	CHECK(audience_count(set, 12) == 2 && set[11] && set[9]);
+	profile_clear(&p);
+}
+
+static void percentiles(void)
+{
+	double v[100];
+	sim_pct r;
+
+	for (int i = 0; i < 100; i++)
+		v[i] = 100 - i;		/* 100..1, unsorted on purpose */
+	r = pct_compute(v, 100);
+	CHECK(r.n == 100 && r.p50 == 50 && r.p90 == 90 && r.p99 == 99 && r.max == 100);
+	r = pct_compute(v, 1);
+	CHECK(r.p50 == 100 && r.p99 == 100 && r.max == 100);
+	double w[4] = { 10, 20, 30, 40 };
+	r = pct_compute(w, 4);
+	CHECK(r.p50 == 20 && r.p90 == 40 && r.p99 == 40);
+	r = pct_compute(NULL, 0);
+	CHECK(r.n == 0 && r.max == 0);
+	CHECK(v[0] == 100);	/* input left alone */
+}
+
+static void workload_shape(void)
+{
+	profile p;
+	workload w1, w2;
+	sm_err err = { 0 };
+	workload_opts o = { .kind = "fy2014", .seed = 7 };
+	int tlp[TLP_N] = { 0 }, kinds[EV_N] = { 0 }, q1 = 0, att = 0, unk = 0, fm = 0;
+
+	CHECK(profile_parse(&p, small_text, &err) == 0);
+	CHECK(workload_generate(&w1, &p, &o, &err) == 0);
+	CHECK(workload_generate(&w2, &p, &o, &err) == 0);
+	CHECK(w1.n_reports == 626);
+	CHECK(workload_digest(&w1) == workload_digest(&w2));
+	CHECK(w1.duration_ms > 40000 && w1.duration_ms < 60000);	/* 626 at 12/s */
+	for (int i = 0; i < w1.n; i++) {
+		const sim_event *e = &w1.ev[i];
+
+		kinds[e->kind]++;
+		if (e->kind != EV_SUBMIT)
+			continue;
+		tlp[e->tlp]++;
+		q1 += e->at_ms < w1.duration_ms / 4;
+		att += strstr(e->body, "\"mail_type\":\"attachment\"") != NULL;
+		unk += strstr(e->body, "\"mail_type\":\"unknown\"") != NULL;
+		fm += strstr(e->body, "\"sender_class\":\"freemail") != NULL;
+		if (e->tlp == TLP_RED)
+			CHECK(!e->aud.federation && e->aud.n_sigs == 0 && e->aud.n_orgs >= 1);
+		if (e->tlp == TLP_AMBER)
+			CHECK(e->aud.n_sigs >= 1 && e->aud.sigs[0] == p.orgs[e->org].home);
+		if (e->tlp <= TLP_GREEN)
+			CHECK(e->aud.federation);
+	}
+	CHECK(q1 == 626 * 259 / 626);	/* the first quarter's share */
+	CHECK(tlp[TLP_AMBER] > tlp[TLP_GREEN] && tlp[TLP_GREEN] > tlp[TLP_CLEAR] &&
+	    tlp[TLP_CLEAR] > tlp[TLP_RED] && tlp[TLP_RED] > 0 && tlp[TLP_AMBER_STRICT] > 0);
+	CHECK(att > 626 * 0.42 && att < 626 * 0.62);	/* 52% */
+	CHECK(unk > 626 * 0.27 && unk < 626 * 0.43);	/* 35% */
+	CHECK(fm > 626 * 0.60 && fm < 626 * 0.82);	/* 71% */
+	CHECK(kinds[EV_RELEASE] > 0 && kinds[EV_SIGHT] > 0 && kinds[EV_RETRACT] > 0);
+	/* order is sorted and follow-ups come after their report */
+	for (int i = 1; i < w1.n; i++)
+		CHECK(w1.ev[w1.order[i - 1]].at_ms <= w1.ev[w1.order[i]].at_ms);
+	for (int i = w1.n_reports; i < w1.n; i++)
+		CHECK(w1.ev[i].at_ms > w1.ev[w1.ev[i].report].at_ms);
+	/* every body is JSON with the documented fields */
+	json_error_t je;
+	json_t *b = json_loads(w1.ev[0].body, 0, &je);
+	CHECK(b && json_is_string(json_object_get(b, "title")) &&
+	    json_is_array(json_object_get(b, "from")) && json_is_array(json_object_get(b, "c2")) &&
+	    json_is_array(json_object_get(b, "attachments")));
+	json_decref(b);
+	/* and every body is accepted by the protocol's own JSON reader */
+	int bad = 0;
+	for (int i = 0; i < w1.n_reports; i++) {
+		body_t bd = { 0 };
+		sm_err be = { 0 };
+
+		if (body_from_json(w1.ev[i].body, strlen(w1.ev[i].body), &bd, &be) < 0) {
+			if (!bad++)
+				printf("  body %d rejected: %s\n", i, be.msg);
+		}
+		body_clear(&bd);
+	}
+	CHECK(bad == 0);
+	o.seed = 8;
+	workload_clear(&w2);
+	CHECK(workload_generate(&w2, &p, &o, &err) == 0);
+	CHECK(workload_digest(&w1) != workload_digest(&w2));
+	workload_clear(&w1);
+	workload_clear(&w2);
+	o.kind = "nope";
+	CHECK(workload_generate(&w1, &p, &o, &err) < 0);
+	profile_clear(&p);
+}
+
+static void fault_plans(void)
+{
+	fault_plan fp;
+	sm_err err = { 0 };
+	int kills = 0, restarts = 0;
+
+	CHECK(faults_plan(&fp, "demo", 59, 50000, 1, &err) == 0);
+	CHECK(fp.n == 8);
+	for (int i = 0; i < fp.n; i++) {
+		kills += fp.f[i].kind == FK_KILL;
+		restarts += fp.f[i].kind == FK_RESTART;
+		if (i)
+			CHECK(fp.f[i - 1].at_ms <= fp.f[i].at_ms);
+	}
+	CHECK(kills == 2 && restarts == 2);
+	faults_clear(&fp);
+	CHECK(faults_plan(&fp, "churn", 59, 60000, 1, &err) == 0 && fp.n > 10);
+	/* every disruption is undone */
+	int bal = 0;
+	for (int i = 0; i < fp.n; i++)
+		bal += (fp.f[i].kind == FK_KILL || fp.f[i].kind == FK_PAUSE || fp.f[i].kind == FK_STOP) ? 1 : -1;
+	CHECK(bal == 0);
+	faults_clear(&fp);
+	CHECK(faults_plan(&fp, "none", 59, 60000, 1, &err) == 0 && fp.n == 0);
+	CHECK(faults_plan(&fp, "chaos", 59, 60000, 1, &err) < 0 && err.code == SM_EINVAL);
+}
+
+int selftest_main(int argc, char **argv)
+{
+	(void)argc; (void)argv;
+	RUN(profile_parses_small);
+	RUN(profile_rejects_bad);
+	RUN(profile_scale_shape);
+	RUN(profile_files);
+	RUN(audience_rules);
+	RUN(percentiles);
+	RUN(workload_shape);
+	RUN(fault_plans);
+	return s_failed ? 1 : 0;
+}
