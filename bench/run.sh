@@ -1,0 +1,41 @@
+#!/bin/sh
+# Runs every benchmark in $BUILD/bench/ (BUILD defaults to build), collects
+# the markdown section each prints on stdout, and writes bench/RESULTS.md
+# with a header describing the machine. Run from anywhere; `make bench`
+# builds first and calls this.
+set -u
+BUILD=${BUILD:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+out=bench/RESULTS.md
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+{
+	echo "# sigmesh benchmark results"
+	echo
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+	echo "- nproc: $(nproc)"
+	echo "- CPU: ${cpu:-unknown}"
+	echo "- kernel: $(uname -sr)"
+	echo "- command: \`make bench\`"
+	echo
+} >"$tmp"
+status=0
+found=0
+for b in "$BUILD"/bench/*; do
+	[ -f "$b" ] && [ -x "$b" ] || continue
+	found=1
+	echo "bench: $(basename "$b")" >&2
+	if ! "$b" >>"$tmp"; then
+		echo "bench: $(basename "$b") failed" >&2
+		echo "_$(basename "$b") failed._" >>"$tmp"
+		echo >>"$tmp"
+		status=1
+	fi
+done
+[ "$found" -eq 1 ] || { echo "bench: nothing in $BUILD/bench/" >&2; exit 1; }
+mv "$tmp" "$out"
+trap - EXIT
+echo "bench: wrote $out" >&2
+exit $status
