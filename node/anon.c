@@ -645,7 +645,8 @@ int anon_apply(body_t *b, const anon_rules *r, anon_log *log, sm_err *err)
 				sm_fail(err, SM_ENOMEM, "anon: out of memory");
 				goto out;
 			}
-	qsort(c.fs.f, c.fs.n, sizeof(form), form_cmp);
+	if (c.fs.n)
+		qsort(c.fs.f, c.fs.n, sizeof(form), form_cmp);
 
 	if (scrub(&c, &b->title, BODY_MAX_STR, "title") < 0 ||
 	    scrub_addrs(&c, b->from, b->n_from, "from") < 0 ||

@@ -61,6 +61,7 @@ void eml_info_clear(eml_info *info)
 	if (!info)
 		return;
 	anon_log_clear(&info->log);
+	free(info->self_sent);
 	memset(info, 0, sizeof(*info));
 }
 
@@ -548,6 +549,8 @@ static void add_recipients(anon_rules *r, InternetAddressList *l, eml_info *info
 		char *nm = clean(internet_address_get_name(ia), BODY_MAX_STR);
 		/* Rule-set overflow is not fatal here: the address stays. */
 		bool self = a && is_sender(b, a);
+		if (a && self && !info->self_sent)
+			info->self_sent = strdup(a);
 		if (a && !self && strchr(a, '@') && anon_rules_add(r, ANON_RECIPIENT, a, NULL) == 0)
 			info->n_recipients++;
 		if (nm && !self && strlen(nm) >= 3)
@@ -773,6 +776,41 @@ static void header_recipients(GMimeObject *msg, GMimeParserOptions *po, anon_rul
 	}
 }
 
+/* GMime decodes a run of adjacent encoded words as one base64 stream,
+ * which stops at the first word's "==" padding ("=?UTF-8?B?...ZQ==?=
+ * =?UTF-8?B?ZCB0...?=" loses everything after the first word). Decode
+ * each whitespace-separated word on its own instead; RFC 2047 drops the
+ * blanks between two encoded words and keeps the others. */
+static char *decode_words(GMimeParserOptions *po, const char *raw)
+{
+	GString *out = g_string_new(NULL);
+	bool prev_enc = false, first = true;
+	const char *p = raw;
+	while (*p) {
+		while (*p && isspace((unsigned char)*p))
+			p++;
+		size_t n = strcspn(p, " \t\r\n");
+		if (!n)
+			break;
+		char *w = g_strndup(p, n);
+		bool enc = n > 8 && strncmp(w, "=?", 2) == 0 && strcmp(w + n - 2, "?=") == 0;
+		char *d = g_mime_utils_header_decode_text(po, w);
+		if (!first && !(enc && prev_enc))
+			g_string_append_c(out, ' ');
+		g_string_append(out, d ? d : w);
+		g_free(d);
+		g_free(w);
+		prev_enc = enc;
+		first = false;
+		p += n;
+		if (out->len > 4 * BODY_MAX_STR)
+			break;
+	}
+	char *r = clean(out->str, BODY_MAX_STR);
+	g_string_free(out, TRUE);
+	return r;
+}
+
 static char *header_str(GMimeObject *o, const char *name)
 {
 	return clean(g_mime_object_get_header(o, name), BODY_MAX_STR);
@@ -854,7 +892,14 @@ int eml_parse(const uint8_t *raw, size_t len, const eml_opts *opts,
 			b->return_path = NULL;
 		}
 	}
-	b->subject = clean(g_mime_message_get_subject(msg), BODY_MAX_STR);
+	{
+		GMimeHeaderList *hl = g_mime_object_get_header_list(mo);
+		GMimeHeader *sh = hl ? g_mime_header_list_get_header(hl, "Subject") : NULL;
+		const char *rv = sh ? g_mime_header_get_raw_value(sh) : NULL;
+		b->subject = rv ? decode_words(po, rv) : NULL;
+		if (!b->subject)
+			b->subject = clean(g_mime_message_get_subject(msg), BODY_MAX_STR);
+	}
 	b->message_id = clean(g_mime_message_get_message_id(msg), BODY_MAX_STR);
 	b->x_mailer = header_str(mo, "X-Mailer");
 
@@ -899,6 +944,14 @@ int eml_parse(const uint8_t *raw, size_t len, const eml_opts *opts,
 		lower(b->title);
 	}
 
+	/* Sent "to itself" and nobody else named: the one address is the
+	 * recipient after all (the victim's own mailbox as sender is a
+	 * common spoof). */
+	if (info->self_sent && info->n_recipients == 0) {
+		if (anon_rules_add(rules, ANON_RECIPIENT, info->self_sent, err) < 0)
+			goto out;
+		info->n_recipients++;
+	}
 	if (!(opts && opts->keep_recipients) &&
 	    anon_apply(b, rules, &info->log, err) < 0)
 		goto out;
@@ -913,6 +966,8 @@ out:
 	if (po)
 		g_mime_parser_options_free(po);
 	anon_rules_destroy(&rules);
+	free(info->self_sent);
+	info->self_sent = NULL;
 	if (rc < 0) {
 		body_clear(out);
 		anon_log_clear(&info->log);

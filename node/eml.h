@@ -51,6 +51,7 @@ typedef struct eml_info {
 	size_t urls_skipped;		/* over BODY_MAX_STR or past BODY_MAX_LIST */
 	bool partial;			/* a bound was hit or the MIME was broken */
 	size_t n_recipients;		/* recipient addresses found in headers */
+	char *self_sent;		/* internal: NULL once eml_parse returns */
 } eml_info;
 
 void eml_info_clear(eml_info *info);
