@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include "node/store.h"
@@ -149,11 +150,26 @@ static int meta_unpack(const MDB_val *v, const uint8_t id[SM_ID_LEN], store_meta
 	return 0;
 }
 
+/* Free bytes on the store's filesystem, or UINT64_MAX if unknown. */
+static uint64_t disk_free(const store_t *s)
+{
+	struct statvfs v;
+	if (statvfs(s->path, &v) != 0)
+		return UINT64_MAX;
+	return (uint64_t)v.f_bavail * v.f_frsize;
+}
+
 /* Map an LMDB or errno result to the error convention. */
 static int lmdb_fail(store_t *s, sm_err *err, int rc, const char *what)
 {
 	int code;
+	uint64_t avail;
 
+	/* LMDB turns a short write (a disk that fills mid-write) into EIO;
+	 * call it full when the filesystem indeed has (almost) no room. */
+	if (rc == EIO && (avail = disk_free(s)) < ((uint64_t)16 << 20))
+		return sm_fail(err, SM_EFULL, "store full: %s: disk full in %s (%llu KiB free)",
+		    what, s->path, (unsigned long long)(avail >> 10));
 	switch (rc) {
 	case MDB_MAP_FULL:
 		return sm_fail(err, SM_EFULL,

@@ -76,4 +76,39 @@ if [ "$ok" -eq 1 ]; then
 		ok=0
 	fi
 fi
+
+# Disk full: a 1 MiB tmpfs fills; the writer must fail with SM_EFULL, the
+# store must verify, and after the filesystem grows it must take writes
+# again. Needs root to mount; otherwise SKIP.
+disk=$tmp/disk
+mkdir -p "$disk"
+if [ "$(id -u)" -eq 0 ] && mount -t tmpfs -o size=1m tmpfs "$disk" 2>/dev/null; then
+	df=ok
+	if ! "$tool" fill "$disk/st" >"$tmp/f1" 2>"$tmp/ferr"; then
+		df="first fill did not end in SM_EFULL: $(head -c 300 "$tmp/ferr")"
+	elif ! grep -q 'store full' "$tmp/ferr"; then
+		df="no 'store full' message: $(head -c 300 "$tmp/ferr")"
+	elif ! "$tool" verify "$disk/st" <"$tmp/f1" >"$tmp/vout" 2>"$tmp/verr"; then
+		df="verify after disk full: $(cat "$tmp/vout") $(head -c 300 "$tmp/verr")"
+	elif ! mount -o remount,size=8m "$disk" 2>/dev/null; then
+		df="cannot grow the tmpfs"
+	elif ! "$tool" fill "$disk/st" >"$tmp/f2" 2>"$tmp/ferr"; then
+		df="second fill did not end in SM_EFULL: $(head -c 300 "$tmp/ferr")"
+	elif [ "$(wc -l <"$tmp/f2")" -eq 0 ]; then
+		df="no writes accepted after space was freed"
+	else
+		cat "$tmp/f1" "$tmp/f2" >"$tmp/f12"
+		"$tool" verify "$disk/st" <"$tmp/f12" >"$tmp/vout" 2>"$tmp/verr" ||
+		    df="verify after second fill: $(cat "$tmp/vout") $(head -c 300 "$tmp/verr")"
+	fi
+	umount "$disk"
+	if [ "$df" = ok ]; then
+		echo "PASS store_disk_full ($(wc -l <"$tmp/f1") then $(wc -l <"$tmp/f2") acknowledged ids before SM_EFULL on a 1 then 8 MiB tmpfs, all present)"
+	else
+		echo "FAIL store_disk_full: $df"
+		ok=0
+	fi
+else
+	echo "SKIP store_disk_full: needs root and a tmpfs mount"
+fi
 [ "$ok" -eq 1 ]

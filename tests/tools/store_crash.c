@@ -5,6 +5,9 @@
  *                              most 60 s); after each durable commit print
  *                              the batch's ids, hex, one per line, flushed.
  *                              Only printed ids count as acknowledged.
+ *   store_crash fill DIR       the same until a batch fails; exit 0 only if
+ *                              it failed with SM_EFULL and the store still
+ *                              answers store_stat (a small filesystem).
  *   store_crash verify DIR     reopen the store, require store_check to be
  *                              clean, then read ids (hex lines) from stdin
  *                              and require every one to be present.
@@ -76,7 +79,7 @@ static int write_batch(store_t *s, obj *b, int n, const char **inds, sm_err *e)
 	return -1;
 }
 
-static int do_write(const char *dir)
+static int do_write(const char *dir, int fill)
 {
 	static obj batch[MAX_BATCH];
 	uint8_t orig[N_ORIGS][SM_ID_LEN], recent[N_RECENT][SM_ID_LEN];
@@ -120,7 +123,16 @@ static int do_write(const char *dir)
 			}
 		}
 		if (write_batch(s, batch, n, inds, &e) != 0) {
-			fprintf(stderr, "store_crash: batch failed: %s\n", e.msg);
+			int code = e.code;
+			store_stats st;
+			fprintf(stderr, "store_crash: batch failed (%s): %s\n", sm_strerror(code), e.msg);
+			/* full: what was committed stays readable */
+			if (fill && code == SM_EFULL && store_stat(s, &st, &e) == 0) {
+				fprintf(stderr, "store_crash: %llu objects readable after the failure\n",
+				    (unsigned long long)st.objects);
+				store_destroy(&s);
+				return 0;
+			}
 			store_destroy(&s);
 			return 2;
 		}
@@ -200,9 +212,11 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		return 2;
 	if (argc == 3 && strcmp(argv[1], "write") == 0)
-		return do_write(argv[2]);
+		return do_write(argv[2], 0);
+	if (argc == 3 && strcmp(argv[1], "fill") == 0)
+		return do_write(argv[2], 1);
 	if (argc == 3 && strcmp(argv[1], "verify") == 0)
 		return do_verify(argv[2]);
-	fprintf(stderr, "usage: store_crash write DIR | store_crash verify DIR < ids\n");
+	fprintf(stderr, "usage: store_crash write|fill DIR | store_crash verify DIR < ids\n");
 	return 2;
 }
