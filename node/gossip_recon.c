@@ -60,7 +60,8 @@ static recon_t *session(node_t *n, struct peer *p, sm_err *err)
 		sm_fail(err, SM_ENOMEM, "out of memory");
 		return NULL;
 	}
-	qsort(c.items, c.k, sizeof(*c.items), cmp_item);
+	if (c.k)	/* qsort's pointer must be valid even for no items */
+		qsort(c.items, c.k, sizeof(*c.items), cmp_item);
 	r = recon_new(c.items, c.k, NULL, err);
 	free(c.items);
 	return r;

@@ -18,8 +18,10 @@ pass=0; fail=0
 run_one() {	# name, command...
 	name=$1; shift
 	out=$log/$name.out
-	"$@" >"$out" 2>&1
+	# a hung test must fail, not stall the whole run
+	timeout -k 10 "${TEST_TIMEOUT:-900}" "$@" >"$out" 2>&1
 	rc=$?
+	[ "$rc" -eq 124 ] && echo "FAIL $name: timed out after ${TEST_TIMEOUT:-900} s" >>"$out"
 	p=$(grep -c '^PASS ' "$out")
 	f=$(grep -c '^FAIL ' "$out")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 #include "node/cli/cmd_node.h"
 #include "node/config.h"
@@ -27,6 +28,7 @@
 struct opts {
 	const char *data_dir;
 	char dir_buf[CONFIG_MAX_PATH];
+	char control[CONFIG_MAX_PATH + 8];	/* endpoint from --config, if any */
 	bool json;
 };
 
@@ -56,6 +58,7 @@ static int global_opts(int *argc, char **argv, struct opts *o)
 				return -1;
 			}
 			snprintf(o->dir_buf, sizeof(o->dir_buf), "%s", cfg.data_dir);
+			snprintf(o->control, sizeof(o->control), "%s", cfg.control);
 			o->data_dir = o->dir_buf;
 		} else
 			argv[k++] = argv[i];
@@ -74,13 +77,25 @@ static json_t *call(const struct opts *o, json_t *req)
 {
 	char ep[CONFIG_MAX_PATH + 32];
 	void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_REQ);
-	int timeout = 60000, linger = 0;
+	int timeout = 30000, linger = 0;
+	const char *tv = getenv("SIGMESH_TIMEOUT_MS");
 	char *text = json_dumps(req, JSON_COMPACT);
 	json_t *rep = NULL;
 	zmq_msg_t msg;
 
 	json_decref(req);
-	snprintf(ep, sizeof(ep), "ipc://%s/control.sock", o->data_dir);
+	if (o->control[0])
+		snprintf(ep, sizeof(ep), "%s", o->control);
+	else
+		snprintf(ep, sizeof(ep), "ipc://%s/control.sock", o->data_dir);
+	if (tv && atoi(tv) > 0)
+		timeout = atoi(tv);
+	/* a REQ socket would wait the whole timeout for a node that is not
+	 * there: say so at once */
+	if (!strncmp(ep, "ipc://", 6) && access(ep + 6, F_OK) < 0) {
+		fprintf(stderr, "sigmesh: the node is not running (no control socket at %s)\n", ep + 6);
+		goto out;
+	}
 	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
 	zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout, sizeof(timeout));
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
