@@ -595,13 +595,13 @@ static json_t *cmd_status(node_t *n)
 		    "version", (json_int_t)roster_version(r), "member", roster_is_member(r, 0, me->org)));
 	}
 	out = ok();
-	json_object_update(out, json_pack("{s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	json_object_update_new(out, json_pack("{s:o, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "org", jhex(me->org), "name", me->name,
 	    "objects", (json_int_t)st.objects, "reports", (json_int_t)st.reports,
 	    "sightings", (json_int_t)st.sightings, "retractions", (json_int_t)st.retractions,
 	    "releases", (json_int_t)st.releases, "store_bytes", (json_int_t)st.bytes_used,
 	    "map_bytes", (json_int_t)st.map_size, "uptime_ms", (json_int_t)(now_ms() - c->started_ms)));
-	json_object_update(out, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	json_object_update_new(out, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "received_objects", (json_int_t)c->received_objects, "duplicates", (json_int_t)c->duplicates,
 	    "rejected", (json_int_t)c->rejected, "deferred", (json_int_t)c->deferred,
 	    "originated", (json_int_t)c->originated,

@@ -27,7 +27,14 @@ ok()  { echo "PASS $1"; }
 bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
 die() { echo "FAIL node_net_setup: $1"; exit 1; }
 
-BASE=$((20000 + $$ % 20000))
+# nine consecutive free ports: other tests (and other nodes) may be running
+BASE=""
+for try in 1 2 3 4 5 6 7 8 9 10; do
+	b=$((20000 + ($$ * 7 + try * 977 + $(od -An -N2 -tu2 /dev/urandom)) % 30000))
+	used=$(ss -Htan 2>/dev/null | awk '{print $4}' | sed 's/.*://' | awk -v b="$b" '$1 > b && $1 <= b + 10' | head -1)
+	[ -z "$used" ] && { BASE=$b; break; }
+done
+[ -n "$BASE" ] || die "no free ports"
 ORGS="A B C D E F G H X"
 i=0
 for o in $ORGS; do
@@ -80,7 +87,7 @@ wait_up() {
 	for o in "$@"; do
 		n=0
 		until ctl "$o" status >/dev/null 2>&1; do
-			n=$((n + 1)); [ $n -gt 100 ] && die "node $o did not start: $(cat $o/log)"
+			n=$((n + 1)); [ $n -gt 300 ] && die "node $o did not start: $(cat $o/log)"
 			sleep 0.1
 		done
 	done
@@ -209,6 +216,20 @@ XN=$(ctl X dump --json | grep -c '"id"')
 [ "${refused:-0}" -gt 0 ] && [ "$XN" -eq 0 ] && ok outsider_refused || bad outsider_refused "zap_refused=$refused, outsider holds $XN objects"
 
 for o in A B C D E F G H X; do ctl $o stop >/dev/null 2>&1; done
-sleep 0.3
+# every node must exit on its own after "stop", and (in sanitizer builds)
+# without a leak or a memory error
+n=0
+while [ $n -lt 200 ]; do
+	alive=0
+	for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+	[ $alive -eq 0 ] && break
+	n=$((n + 1)); sleep 0.1
+done
+[ $alive -eq 0 ] && ok nodes_stop_cleanly || bad nodes_stop_cleanly "still running 20 s after stop"
+if grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' */log >/dev/null 2>&1; then
+	bad nodes_sanitizer_clean "$(grep -h -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' */log)"
+else
+	ok nodes_sanitizer_clean
+fi
 grep -h -i 'error' */log | head -5 | sed 's/^/    log: /'
 [ $fails -eq 0 ]
