@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "node/cli/cli.h"
+#include "node/cli/cmd_init.h"
 #include "node/cli/cmd_node.h"
 
 static int cmd_help(int argc, char **argv);
@@ -14,6 +15,7 @@ static int cmd_help(int argc, char **argv);
 static const struct cli_cmd commands[] = {
 	{ "keys", cmd_keys, "generate, show and rotate an organization's keys (offline)" },
 	{ "sig", cmd_sig, "create, approve, append, propose, show and verify SIG rosters (offline)" },
+	{ "init", cmd_init, "set up a new node: keys, configuration, directories" },
 	{ "submit", cmd_submit, "share a report (JSON body) with a TLP label and audience" },
 	{ "list", cmd_list, "list reports, filtered by time, SIG, TLP, originator" },
 	{ "show", cmd_show, "show one report with its body, sightings and releases" },
