@@ -45,27 +45,12 @@ static const struct {
 	{ "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", "TLP:RED", "red", "tlp:red" },
 };
 
-/*
- * Local copy of the TLP export rule of proto/tlp.h (tlp_may_export), which
- * another branch implements; switch to tlp_may_export once it is merged.
- * RED never leaves; AMBER+STRICT only inside the organization; AMBER to the
- * organization and its clients; GREEN within the community; CLEAR anywhere.
- */
-static bool s_tlp_may_export_local(uint8_t tlp, enum sm_export_dest dest)
-{
-	switch (tlp) {
-	case SM_TLP_CLEAR: return true;
-	case SM_TLP_GREEN: return dest <= SM_DEST_COMMUNITY;
-	case SM_TLP_AMBER: return dest <= SM_DEST_CLIENTS;
-	case SM_TLP_AMBER_STRICT: return dest == SM_DEST_INTERNAL;
-	default: return false;		/* RED, and anything unknown */
-	}
-}
-
 bool export_allowed(const export_item *it, const export_opts *opts)
 {
 	bool internal = opts && opts->internal;
-	return s_tlp_may_export_local(it->tlp,
+	/* the one TLP rule (proto/tlp.h): RED never, AMBER+STRICT only when
+	 * the output stays inside the organization */
+	return tlp_may_export(it->tlp,
 	    internal ? SM_DEST_INTERNAL : SM_DEST_CLIENTS);
 }
 
