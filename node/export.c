@@ -571,6 +571,38 @@ out:
 	g_free(pattern);
 }
 
+/*
+ * A url SCO's value MUST be an RFC 3986 URI, and URLs taken from mail
+ * often are not: spaces, raw UTF-8, brackets (the anonymizer's
+ * "[recipient]" placeholders) in the path or query. Every byte outside
+ * the URI character set is percent-encoded, as are '[' and ']' outside
+ * the authority (where they enclose an IPv6 literal), and '%' when two hex
+ * digits do not follow. Valid URIs pass through unchanged, so the same
+ * URL gives the same SCO id as before. Caller g_free()s.
+ */
+static char *s_uri_escape(const char *v)
+{
+	static const char ok[] = "-._~:/?#@!$&'()*+,;=";
+	GString *g = g_string_sized_new(strlen(v) + 16);
+	const char *auth = strstr(v, "://"), *auth_end = NULL;
+
+	if (auth) {
+		auth += 3;
+		auth_end = auth + strcspn(auth, "/?#");
+	}
+	for (const char *p = v; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		bool in_auth = auth && p >= auth && p < auth_end;
+		if (isalnum(c) || (c < 0x80 && strchr(ok, c)) ||
+		    (in_auth && (c == '[' || c == ']')) ||
+		    (c == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])))
+			g_string_append_c(g, (char)c);
+		else
+			g_string_append_printf(g, "%%%02X", c);
+	}
+	return g_string_free(g, FALSE);
+}
+
 /* The observables and indicators of one indicator, called per indicator. */
 static int s_stix_ind(void *ctx, const export_ind *in)
 {
@@ -580,9 +612,16 @@ static int s_stix_ind(void *ctx, const export_ind *in)
 	case IND_EMAIL:
 		s_sco_value(x, "email-addr", in->value, sco, sizeof sco);
 		break;
-	case IND_URL:
-		s_sco_value(x, "url", in->value, sco, sizeof sco);
-		break;
+	case IND_URL: {
+		char *uri = s_uri_escape(in->value);
+		export_ind esc = *in;
+		esc.value = uri;
+		s_sco_value(x, "url", uri, sco, sizeof sco);
+		if (in->high_value)
+			s_indicator(x, &esc, sco);
+		g_free(uri);
+		return 0;
+	}
 	case IND_DOMAIN:
 	case IND_HOST:
 		s_sco_value(x, "domain-name", in->value, sco, sizeof sco);
