@@ -13,10 +13,18 @@
  *   map_size_mb = 4096
  *   active_peers = 6                       ; eager-push peers per SIG
  *   recon_interval_ms = 30000              ; periodic reconciliation
- *   anonymize  = example.co.jp, mail.example.co.jp   ; own domains, extra strings
+ *   anonymize  = example.co.jp, 10.1.0.0/16, Example Gas  ; see below
  *
  *   [peer]                                 ; repeatable; optional: by default
  *   endpoint = tcp://127.0.0.1:7002        ; peers come from roster endpoints
+ *
+ * anonymize lists what `sigmesh submit --eml` removes from an email before
+ * it is shared, besides the recipients named in its headers (which are
+ * always removed). Each entry is taken by its form: an IP address or CIDR
+ * range is an internal address; an entry with '@' an address; a host name
+ * with a dot one of the organization's own domains (its subdomains too);
+ * anything else a string to redact wherever it appears
+ * (node/cli/cmd_analyst.h, analyst_rules_from_config).
  *
  * Unknown keys and sections are errors (a typo must not silently weaken a
  * node), reported with the line number.

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <zmq.h>
 #include "node/control.h"
+#include "node/control_analyst.h"
 #include "node/log.h"
 #include "node/node_impl.h"
 
@@ -710,6 +711,8 @@ json_t *control_dispatch(node_t *n, json_t *req)
 	if (!strcmp(cmd, "status")) return cmd_status(n);
 	if (!strcmp(cmd, "dump")) return cmd_dump(n, req);
 	if (!strcmp(cmd, "fsck")) return cmd_fsck(n);
+	if (!strcmp(cmd, "export")) return control_export(n, req);
+	if (!strcmp(cmd, "stats")) return control_stats(n, req);
 	if (!strcmp(cmd, "stop")) {
 		node_stop(n);
 		return ok();

@@ -45,27 +45,12 @@ static const struct {
 	{ "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1", "TLP:RED", "red", "tlp:red" },
 };
 
-/*
- * Local copy of the TLP export rule of proto/tlp.h (tlp_may_export), which
- * another branch implements; switch to tlp_may_export once it is merged.
- * RED never leaves; AMBER+STRICT only inside the organization; AMBER to the
- * organization and its clients; GREEN within the community; CLEAR anywhere.
- */
-static bool s_tlp_may_export_local(uint8_t tlp, enum sm_export_dest dest)
-{
-	switch (tlp) {
-	case SM_TLP_CLEAR: return true;
-	case SM_TLP_GREEN: return dest <= SM_DEST_COMMUNITY;
-	case SM_TLP_AMBER: return dest <= SM_DEST_CLIENTS;
-	case SM_TLP_AMBER_STRICT: return dest == SM_DEST_INTERNAL;
-	default: return false;		/* RED, and anything unknown */
-	}
-}
-
 bool export_allowed(const export_item *it, const export_opts *opts)
 {
 	bool internal = opts && opts->internal;
-	return s_tlp_may_export_local(it->tlp,
+	/* the one TLP rule (proto/tlp.h): RED never, AMBER+STRICT only when
+	 * the output stays inside the organization */
+	return tlp_may_export(it->tlp,
 	    internal ? SM_DEST_INTERNAL : SM_DEST_CLIENTS);
 }
 
@@ -586,6 +571,38 @@ out:
 	g_free(pattern);
 }
 
+/*
+ * A url SCO's value MUST be an RFC 3986 URI, and URLs taken from mail
+ * often are not: spaces, raw UTF-8, brackets (the anonymizer's
+ * "[recipient]" placeholders) in the path or query. Every byte outside
+ * the URI character set is percent-encoded, as are '[' and ']' outside
+ * the authority (where they enclose an IPv6 literal), and '%' when two hex
+ * digits do not follow. Valid URIs pass through unchanged, so the same
+ * URL gives the same SCO id as before. Caller g_free()s.
+ */
+static char *s_uri_escape(const char *v)
+{
+	static const char ok[] = "-._~:/?#@!$&'()*+,;=";
+	GString *g = g_string_sized_new(strlen(v) + 16);
+	const char *auth = strstr(v, "://"), *auth_end = NULL;
+
+	if (auth) {
+		auth += 3;
+		auth_end = auth + strcspn(auth, "/?#");
+	}
+	for (const char *p = v; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		bool in_auth = auth && p >= auth && p < auth_end;
+		if (isalnum(c) || (c < 0x80 && strchr(ok, c)) ||
+		    (in_auth && (c == '[' || c == ']')) ||
+		    (c == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2])))
+			g_string_append_c(g, (char)c);
+		else
+			g_string_append_printf(g, "%%%02X", c);
+	}
+	return g_string_free(g, FALSE);
+}
+
 /* The observables and indicators of one indicator, called per indicator. */
 static int s_stix_ind(void *ctx, const export_ind *in)
 {
@@ -595,9 +612,16 @@ static int s_stix_ind(void *ctx, const export_ind *in)
 	case IND_EMAIL:
 		s_sco_value(x, "email-addr", in->value, sco, sizeof sco);
 		break;
-	case IND_URL:
-		s_sco_value(x, "url", in->value, sco, sizeof sco);
-		break;
+	case IND_URL: {
+		char *uri = s_uri_escape(in->value);
+		export_ind esc = *in;
+		esc.value = uri;
+		s_sco_value(x, "url", uri, sco, sizeof sco);
+		if (in->high_value)
+			s_indicator(x, &esc, sco);
+		g_free(uri);
+		return 0;
+	}
 	case IND_DOMAIN:
 	case IND_HOST:
 		s_sco_value(x, "domain-name", in->value, sco, sizeof sco);

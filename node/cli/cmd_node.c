@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
+#include "node/cli/cmd_analyst.h"
 #include "node/cli/cmd_node.h"
 #include "node/config.h"
 #include "node/control.h"
@@ -315,6 +316,11 @@ int cmd_submit(int argc, char **argv)
 	size_t len;
 	json_error_t jerr;
 
+	/* an email as it arrived: parsed and anonymized in cmd_analyst.c */
+	if (cmd_analyst_wants_eml(argc, argv)) {
+		json_decref(aud);
+		return cmd_submit_eml(argc, argv);
+	}
 	if (global_opts(&argc, argv, &o) < 0)
 		return 1;
 	for (int i = 1; i < argc; i++) {
@@ -330,12 +336,14 @@ int cmd_submit(int argc, char **argv)
 			file = argv[i];
 		else {
 			json_decref(aud);
-			return usage("submit", "FILE|- --tlp LABEL [--audience federation | --sig NAME... --org NAME...]");
+			return usage("submit", "FILE|- --tlp LABEL [--audience federation | --sig NAME... --org NAME...]\n"
+			    "       sigmesh submit --eml FILE (--dry-run | --tlp LABEL ...) --config FILE");
 		}
 	}
 	if (!file || !tlp) {
 		json_decref(aud);
-		return usage("submit", "FILE|- --tlp LABEL [--audience federation | --sig NAME... --org NAME...]");
+		return usage("submit", "FILE|- --tlp LABEL [--audience federation | --sig NAME... --org NAME...]\n"
+			    "       sigmesh submit --eml FILE (--dry-run | --tlp LABEL ...) --config FILE");
 	}
 	if (!(text = read_all(file, &len))) {
 		fprintf(stderr, "sigmesh: cannot read %s (or larger than 4 MiB)\n", file);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "node/cli/cli.h"
+#include "node/cli/cmd_analyst.h"
 #include "node/cli/cmd_init.h"
 #include "node/cli/cmd_node.h"
 
@@ -16,7 +17,7 @@ static const struct cli_cmd commands[] = {
 	{ "keys", cmd_keys, "generate, show and rotate an organization's keys (offline)" },
 	{ "sig", cmd_sig, "create, approve, append, propose, show and verify SIG rosters (offline)" },
 	{ "init", cmd_init, "set up a new node: keys, configuration, directories" },
-	{ "submit", cmd_submit, "share a report (JSON body) with a TLP label and audience" },
+	{ "submit", cmd_submit, "share a report (JSON body, or --eml an email) with a TLP label and audience" },
 	{ "list", cmd_list, "list reports, filtered by time, SIG, TLP, originator" },
 	{ "show", cmd_show, "show one report with its body, sightings and releases" },
 	{ "search", cmd_search, "every report that contains an indicator, with sightings" },
@@ -27,6 +28,9 @@ static const struct cli_cmd commands[] = {
 	{ "status", cmd_status, "counts, store size, rosters" },
 	{ "fsck", cmd_fsck, "check the store: every object verifies, every index entry is sound" },
 	{ "dump", cmd_dump, "every stored object's metadata, as JSON (for tools and the simulator)" },
+	{ "import", cmd_import, "turn a STIX 2.1 bundle into a report and share it" },
+	{ "export", cmd_export, "reports as STIX 2.1, MISP or CSV, as their TLP labels allow" },
+	{ "stats", cmd_stats, "J-CSIP-style statistics: quarters, mail types, senders, TLP; SVG charts" },
 	{ "stop", cmd_stop, "stop the node cleanly" },
 	{ "help", cmd_help, "list the commands" },
 };
