@@ -1,9 +1,6 @@
 /*
  * node/cli/cmd_analyst.c — submit an email, import STIX, export, stats;
  * see cmd_analyst.h for the command lines.
- *
- * The control-socket client here is a small copy of cmd_node.c's (that
- * one is private to its file); both speak node/control.h.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -15,6 +12,7 @@
 #include <zmq.h>
 #include "node/cli/cli.h"
 #include "node/cli/cmd_analyst.h"
+#include "node/cli/nodeclient.h"
 #include "node/control.h"
 #include "node/eml.h"
 #include "node/stats.h"
@@ -22,175 +20,10 @@
 #include "proto/body.h"
 #include "proto/tlp.h"
 
-struct aopts {
-	config *cfg;			/* from --config, or NULL; heap */
-	const char *data_dir;
-	char control[CONFIG_MAX_PATH + 8];
-	bool json;
-};
-
 static int s_usage(const char *cmd, const char *text)
 {
 	fprintf(stderr, "usage: sigmesh %s %s\n", cmd, text);
 	return CLI_EXIT_USAGE;
-}
-
-static void s_opts_clear(struct aopts *o)
-{
-	free(o->cfg);
-	o->cfg = NULL;
-}
-
-/* Take --config, --data-dir and --json out of argv. need_node: fail if no
- * node can be found. */
-static int s_global_opts(int *argc, char **argv, struct aopts *o, bool need_node)
-{
-	int k = 0;
-	sm_err err = {0};
-
-	memset(o, 0, sizeof(*o));
-	o->data_dir = getenv("SIGMESH_DATA");
-	for (int i = 0; i < *argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			o->json = true;
-		} else if (!strcmp(argv[i], "--data-dir") && i + 1 < *argc) {
-			o->data_dir = argv[++i];
-		} else if (!strcmp(argv[i], "--config") && i + 1 < *argc) {
-			free(o->cfg);
-			if (!(o->cfg = calloc(1, sizeof(*o->cfg)))) {
-				cli_fail("out of memory");
-				return -1;
-			}
-			if (config_load(o->cfg, argv[++i], &err) < 0) {
-				cli_err(&err);
-				s_opts_clear(o);
-				return -1;
-			}
-			snprintf(o->control, sizeof(o->control), "%s", o->cfg->control);
-			o->data_dir = o->cfg->data_dir;
-		} else
-			argv[k++] = argv[i];
-	}
-	*argc = k;
-	if (need_node && !o->data_dir) {
-		cli_fail("which node? give --config FILE, --data-dir DIR or set SIGMESH_DATA");
-		s_opts_clear(o);
-		return -1;
-	}
-	return 0;
-}
-
-/* One request (consumed), one reply; NULL after saying why on stderr. A
- * reply with "ok": false is printed here too and also gives NULL. */
-static json_t *s_call(const struct aopts *o, json_t *req)
-{
-	char ep[CONFIG_MAX_PATH + 32];
-	void *ctx = zmq_ctx_new(), *s = ctx ? zmq_socket(ctx, ZMQ_REQ) : NULL;
-	int timeout = 120000, linger = 0;
-	const char *tv = getenv("SIGMESH_TIMEOUT_MS");
-	char *text = json_dumps(req, JSON_COMPACT);
-	json_t *rep = NULL;
-	zmq_msg_t msg;
-
-	json_decref(req);
-	zmq_msg_init(&msg);
-	if (!s || !text) {
-		cli_fail("cannot set up the control connection: %s", zmq_strerror(errno));
-		goto out;
-	}
-	if (o->control[0])
-		snprintf(ep, sizeof(ep), "%s", o->control);
-	else
-		snprintf(ep, sizeof(ep), "ipc://%s/control.sock", o->data_dir);
-	if (tv && atoi(tv) > 0)
-		timeout = atoi(tv);
-	if (!strncmp(ep, "ipc://", 6) && access(ep + 6, F_OK) < 0) {
-		cli_fail("the node is not running (no control socket at %s)", ep + 6);
-		goto out;
-	}
-	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
-	zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout, sizeof(timeout));
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	if (zmq_connect(s, ep) < 0 || zmq_send(s, text, strlen(text), 0) < 0) {
-		cli_fail("cannot reach the node at %s: %s", ep, zmq_strerror(errno));
-		goto out;
-	}
-	if (zmq_msg_recv(&msg, s, 0) < 0) {
-		cli_fail("no answer from the node at %s within %d ms (is sigmeshd running?)", ep, timeout);
-		goto out;
-	}
-	if (!(rep = json_loadb(zmq_msg_data(&msg), zmq_msg_size(&msg), 0, NULL))) {
-		cli_fail("the node answered something that is not JSON");
-		goto out;
-	}
-	if (!json_is_true(json_object_get(rep, "ok"))) {
-		const char *e = json_string_value(json_object_get(rep, "error"));
-		cli_fail("%s", e ? e : "the node refused the request without saying why");
-		json_decref(rep);
-		rep = NULL;
-	}
-out:
-	zmq_msg_close(&msg);
-	free(text);
-	if (s)
-		zmq_close(s);
-	if (ctx)
-		zmq_ctx_term(ctx);
-	return rep;
-}
-
-/* The whole file (at most max bytes, NUL-terminated); NULL after saying
- * why. "-" is stdin. */
-static char *s_read_file(const char *path, size_t max, size_t *len)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f) {
-		cli_fail("cannot open %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		if (n + 65536 + 1 > cap) {
-			size_t ncap = cap ? 2 * cap : 65536 + 1;
-			char *x;
-			if (cap > max + 1 || !(x = realloc(buf, ncap))) {
-				if (cap > max + 1)
-					cli_fail("%s: larger than %zu bytes", path, max);
-				else
-					cli_fail("%s: out of memory", path);
-				free(buf);
-				buf = NULL;
-				goto out;
-			}
-			buf = x;
-			cap = ncap;
-		}
-		size_t r = fread(buf + n, 1, 65536, f);
-		n += r;
-		if (n > max) {
-			cli_fail("%s: larger than %zu bytes", path, max);
-			free(buf);
-			buf = NULL;
-			goto out;
-		}
-		if (r == 0) {
-			if (ferror(f)) {
-				cli_fail("cannot read %s: %s", path, strerror(errno));
-				free(buf);
-				buf = NULL;
-			}
-			break;
-		}
-	}
-	if (buf)
-		buf[n] = '\0';
-	*len = n;
-out:
-	if (f != stdin)
-		fclose(f);
-	return buf;
 }
 
 /* ---- anonymization rules from the configuration ------------------------ */
@@ -264,30 +97,8 @@ bool cmd_analyst_wants_eml(int argc, char **argv)
 	return false;
 }
 
-/* --sig A --org B --audience federation into req's "audience"; returns 1
- * if argv[*i] was one of them. */
-static int s_audience_arg(int argc, char **argv, int *i, json_t *aud, bool *federation)
-{
-	const char *k = argv[*i];
-
-	if (!strcmp(k, "--audience") && *i + 1 < argc && !strcmp(argv[*i + 1], "federation")) {
-		*federation = true;
-		++*i;
-		return 1;
-	}
-	if ((!strcmp(k, "--sig") || !strcmp(k, "--org")) && *i + 1 < argc) {
-		const char *key = !strcmp(k, "--sig") ? "sigs" : "orgs";
-		json_t *arr = json_object_get(aud, key);
-		if (!arr)
-			json_object_set_new(aud, key, arr = json_array());
-		json_array_append_new(arr, json_string(argv[++*i]));
-		return 1;
-	}
-	return 0;
-}
-
 /* Send body (JSON text) as a report; prints its id. */
-static int s_submit_body(const struct aopts *o, const char *body_json, const char *tlp,
+static int s_submit_body(const struct cli_node *o, const char *body_json, const char *tlp,
     json_t *aud, bool federation)
 {
 	json_t *body = json_loads(body_json, 0, NULL), *req, *rep;
@@ -310,7 +121,7 @@ static int s_submit_body(const struct aopts *o, const char *body_json, const cha
 		json_object_set_new(req, "audience", aud);
 	else
 		json_decref(aud);
-	if (!(rep = s_call(o, req)))
+	if (!(rep = cli_node_call(o, req)))
 		return CLI_EXIT_FAIL;
 	if (o->json)
 		json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -338,7 +149,7 @@ static void s_hide_originals(json_t *doc)
 
 int cmd_submit_eml(int argc, char **argv)
 {
-	struct aopts o;
+	struct cli_node o;
 	const char *file = NULL, *tlp = NULL;
 	bool dry = false, originals = false, federation = false;
 	json_t *aud = json_object();
@@ -348,7 +159,7 @@ int cmd_submit_eml(int argc, char **argv)
 	sm_err err = {0};
 	int rc = CLI_EXIT_FAIL;
 
-	if (s_global_opts(&argc, argv, &o, false) < 0) {
+	if (cli_node_opts(&argc, argv, &o, false) < 0) {
 		json_decref(aud);
 		return CLI_EXIT_FAIL;
 	}
@@ -361,7 +172,7 @@ int cmd_submit_eml(int argc, char **argv)
 			dry = true;
 		else if (!strcmp(argv[i], "--show-originals"))
 			originals = true;
-		else if (s_audience_arg(argc, argv, &i, aud, &federation))
+		else if (cli_audience_arg(argc, argv, &i, aud, &federation))
 			;
 		else {
 			rc = s_usage("submit", EML_USAGE);
@@ -384,7 +195,7 @@ int cmd_submit_eml(int argc, char **argv)
 		cli_err(&err);
 		goto out;
 	}
-	if (!(raw = (uint8_t *)s_read_file(file, EML_MAX_SIZE, &len)))
+	if (!(raw = (uint8_t *)cli_read_file(file, EML_MAX_SIZE, &len)))
 		goto out;
 	eml_opts eo = { .rules = rules };
 	if (dry) {
@@ -440,7 +251,7 @@ out:
 	json_decref(aud);
 	anon_rules_destroy(&rules);
 	free(raw);
-	s_opts_clear(&o);
+	cli_node_clear(&o);
 	return rc;
 }
 
@@ -451,7 +262,7 @@ out:
 
 int cmd_import(int argc, char **argv)
 {
-	struct aopts o;
+	struct cli_node o;
 	const char *file = NULL, *tlp = NULL;
 	bool dry = false, federation = false;
 	json_t *aud = json_object();
@@ -462,7 +273,7 @@ int cmd_import(int argc, char **argv)
 	int rc = CLI_EXIT_FAIL;
 
 	memset(&b, 0, sizeof(b));
-	if (s_global_opts(&argc, argv, &o, false) < 0) {
+	if (cli_node_opts(&argc, argv, &o, false) < 0) {
 		json_decref(aud);
 		return CLI_EXIT_FAIL;
 	}
@@ -473,7 +284,7 @@ int cmd_import(int argc, char **argv)
 			tlp = argv[++i];
 		else if (!strcmp(argv[i], "--dry-run"))
 			dry = true;
-		else if (s_audience_arg(argc, argv, &i, aud, &federation))
+		else if (cli_audience_arg(argc, argv, &i, aud, &federation))
 			;
 		else {
 			rc = s_usage("import", IMPORT_USAGE);
@@ -488,7 +299,7 @@ int cmd_import(int argc, char **argv)
 		cli_fail("which node? give --config FILE, --data-dir DIR or set SIGMESH_DATA");
 		goto out;
 	}
-	if (!(text = s_read_file(file, STIX_IMPORT_MAX_LEN, &len)))
+	if (!(text = cli_read_file(file, STIX_IMPORT_MAX_LEN, &len)))
 		goto out;
 	if (stix_import(text, len, &b, &err) < 0) {
 		sm_wrap(&err, "%s: ", file);
@@ -511,7 +322,7 @@ out:
 	body_clear(&b);
 	free(bj);
 	free(text);
-	s_opts_clear(&o);
+	cli_node_clear(&o);
 	return rc;
 }
 
@@ -566,12 +377,12 @@ static int s_write_out(const char *path, const char *text, size_t len)
 
 int cmd_export(int argc, char **argv)
 {
-	struct aopts o;
+	struct cli_node o;
 	const char *out = NULL;
 	json_t *req, *rep;
 	int rc = CLI_EXIT_FAIL;
 
-	if (s_global_opts(&argc, argv, &o, true) < 0)
+	if (cli_node_opts(&argc, argv, &o, true) < 0)
 		return CLI_EXIT_FAIL;
 	req = json_pack("{s:s}", "cmd", "export");
 	for (int i = 1; i < argc; i++) {
@@ -589,7 +400,7 @@ int cmd_export(int argc, char **argv)
 		else if (!strcmp(k, "--since") || !strcmp(k, "--until")) {
 			if (s_u64_arg(argv[++i], &v) < 0) {
 				json_decref(req);
-				s_opts_clear(&o);
+				cli_node_clear(&o);
 				return cli_fail("%s must be milliseconds since 1970, not '%s'", k, argv[i]);
 			}
 			json_object_set_new(req, !strcmp(k, "--since") ? "since_ms" : "until_ms",
@@ -601,7 +412,7 @@ int cmd_export(int argc, char **argv)
 	}
 	if (!json_object_get(req, "format"))
 		goto usage;
-	if (!(rep = s_call(&o, req)))
+	if (!(rep = cli_node_call(&o, req)))
 		goto done;
 	{
 		const char *text = json_string_value(json_object_get(rep, "text"));
@@ -622,11 +433,11 @@ int cmd_export(int argc, char **argv)
 	}
 	json_decref(rep);
 done:
-	s_opts_clear(&o);
+	cli_node_clear(&o);
 	return rc;
 usage:
 	json_decref(req);
-	s_opts_clear(&o);
+	cli_node_clear(&o);
 	return s_usage("export", EXPORT_USAGE);
 }
 
@@ -695,12 +506,12 @@ static int s_stats_from_json(json_t *doc, stats_t *st, sm_err *err)
 
 int cmd_stats(int argc, char **argv)
 {
-	struct aopts o;
+	struct cli_node o;
 	const char *svg = NULL;
 	json_t *req, *rep;
 	int rc = CLI_EXIT_FAIL;
 
-	if (s_global_opts(&argc, argv, &o, true) < 0)
+	if (cli_node_opts(&argc, argv, &o, true) < 0)
 		return CLI_EXIT_FAIL;
 	req = json_pack("{s:s}", "cmd", "stats");
 	for (int i = 1; i < argc; i++) {
@@ -711,7 +522,7 @@ int cmd_stats(int argc, char **argv)
 		if (!strcmp(k, "--from") || !strcmp(k, "--to")) {
 			if (s_u64_arg(argv[++i], &v) < 0) {
 				json_decref(req);
-				s_opts_clear(&o);
+				cli_node_clear(&o);
 				return cli_fail("%s must be milliseconds since 1970, not '%s'", k, argv[i]);
 			}
 			json_object_set_new(req, !strcmp(k, "--from") ? "from_ms" : "to_ms", json_integer(v));
@@ -728,7 +539,7 @@ int cmd_stats(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (!(rep = s_call(&o, req)))
+	if (!(rep = cli_node_call(&o, req)))
 		goto done;
 	if (o.json)
 		json_dumpf(json_object_get(rep, "stats"), stdout, JSON_INDENT(2) | JSON_SORT_KEYS),
@@ -749,10 +560,10 @@ int cmd_stats(int argc, char **argv)
 	}
 	json_decref(rep);
 done:
-	s_opts_clear(&o);
+	cli_node_clear(&o);
 	return rc;
 usage:
 	json_decref(req);
-	s_opts_clear(&o);
+	cli_node_clear(&o);
 	return s_usage("stats", "[--from MS] [--to MS] [--json] [--svg DIR]");
 }

@@ -22,16 +22,11 @@
 #include <unistd.h>
 #include <zmq.h>
 #include "node/cli/cmd_analyst.h"
+#include "node/cli/cli.h"
 #include "node/cli/cmd_node.h"
+#include "node/cli/nodeclient.h"
 #include "node/config.h"
 #include "node/control.h"
-
-struct opts {
-	const char *data_dir;
-	char dir_buf[CONFIG_MAX_PATH];
-	char control[CONFIG_MAX_PATH + 8];	/* endpoint from --config, if any */
-	bool json;
-};
 
 static int usage(const char *cmd, const char *text)
 {
@@ -39,103 +34,20 @@ static int usage(const char *cmd, const char *text)
 	return 2;
 }
 
-/* Strip the global options (--config, --data-dir, --json) out of argv. */
-static int global_opts(int *argc, char **argv, struct opts *o)
+/* Print the reply (NULL: the error was printed already); 0 if ok. */
+static int finish(struct cli_node *o, json_t *rep, void (*human)(json_t *))
 {
-	int k = 0;
-	sm_err err = {0};
+	int rc = rep ? 0 : 1;
 
-	memset(o, 0, sizeof(*o));
-	o->data_dir = getenv("SIGMESH_DATA");
-	for (int i = 0; i < *argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			o->json = true;
-		} else if (!strcmp(argv[i], "--data-dir") && i + 1 < *argc) {
-			o->data_dir = argv[++i];
-		} else if (!strcmp(argv[i], "--config") && i + 1 < *argc) {
-			static config cfg;
-			if (config_load(&cfg, argv[++i], &err) < 0) {
-				fprintf(stderr, "sigmesh: %s\n", err.msg);
-				return -1;
-			}
-			snprintf(o->dir_buf, sizeof(o->dir_buf), "%s", cfg.data_dir);
-			snprintf(o->control, sizeof(o->control), "%s", cfg.control);
-			o->data_dir = o->dir_buf;
-		} else
-			argv[k++] = argv[i];
-	}
-	*argc = k;
-	if (!o->data_dir) {
-		fprintf(stderr, "sigmesh: which node? give --config FILE, --data-dir DIR or set SIGMESH_DATA\n");
-		return -1;
-	}
-	return 0;
-}
-
-/* One request, one reply. Returns the parsed reply, or NULL after printing
- * why (node not running, timeout, garbage). */
-static json_t *call(const struct opts *o, json_t *req)
-{
-	char ep[CONFIG_MAX_PATH + 32];
-	void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_REQ);
-	int timeout = 30000, linger = 0;
-	const char *tv = getenv("SIGMESH_TIMEOUT_MS");
-	char *text = json_dumps(req, JSON_COMPACT);
-	json_t *rep = NULL;
-	zmq_msg_t msg;
-
-	json_decref(req);
-	if (o->control[0])
-		snprintf(ep, sizeof(ep), "%s", o->control);
-	else
-		snprintf(ep, sizeof(ep), "ipc://%s/control.sock", o->data_dir);
-	if (tv && atoi(tv) > 0)
-		timeout = atoi(tv);
-	/* a REQ socket would wait the whole timeout for a node that is not
-	 * there: say so at once */
-	if (!strncmp(ep, "ipc://", 6) && access(ep + 6, F_OK) < 0) {
-		fprintf(stderr, "sigmesh: the node is not running (no control socket at %s)\n", ep + 6);
-		goto out;
-	}
-	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
-	zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout, sizeof(timeout));
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_msg_init(&msg);
-	if (!text || zmq_connect(s, ep) < 0 || zmq_send(s, text, strlen(text), 0) < 0) {
-		fprintf(stderr, "sigmesh: cannot reach the node at %s: %s\n", ep, zmq_strerror(errno));
-		goto out;
-	}
-	if (zmq_msg_recv(&msg, s, 0) < 0) {
-		fprintf(stderr, "sigmesh: no answer from the node at %s (is sigmeshd running?)\n", ep);
-		goto out;
-	}
-	rep = json_loadb(zmq_msg_data(&msg), zmq_msg_size(&msg), 0, NULL);
-	if (!rep)
-		fprintf(stderr, "sigmesh: the node answered something that is not JSON\n");
-out:
-	zmq_msg_close(&msg);
-	free(text);
-	zmq_close(s);
-	zmq_ctx_term(ctx);
-	return rep;
-}
-
-/* Print the reply; 0 if ok, 1 if the node said no. */
-static int finish(const struct opts *o, json_t *rep, void (*human)(json_t *))
-{
-	int rc;
-
-	if (!rep)
-		return 1;
-	rc = json_is_true(json_object_get(rep, "ok")) ? 0 : 1;
-	if (rc) {
-		fprintf(stderr, "sigmesh: %s\n", json_string_value(json_object_get(rep, "error")));
+	if (!rep) {
+		/* cli_node_call said why */
 	} else if (o->json || !human) {
 		json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		putchar('\n');
 	} else
 		human(rep);
 	json_decref(rep);
+	cli_node_clear(o);
 	return rc;
 }
 
@@ -249,66 +161,9 @@ static void human_fsck(json_t *rep)
 	    (long long)json_integer_value(json_object_get(rep, "bad")));
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n + 4096 + 1 > cap) {
-			cap = cap ? 2 * cap : 8192;
-			if (cap > CONTROL_MAX_MSG) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			char *x = realloc(buf, cap);
-			if (!x) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = x;
-		}
-		size_t r = fread(buf + n, 1, 4096, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (f != stdin)
-		fclose(f);
-	if (buf)
-		buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
-/* --sig A --org B ... into {"sigs": [...], "orgs": [...]} on obj */
-static int audience_args(int argc, char **argv, int *i, json_t *obj)
-{
-	json_t *sigs = json_object_get(obj, "sigs"), *orgs = json_object_get(obj, "orgs");
-
-	if (!strcmp(argv[*i], "--sig") && *i + 1 < argc) {
-		if (!sigs)
-			json_object_set_new(obj, "sigs", sigs = json_array());
-		json_array_append_new(sigs, json_string(argv[++*i]));
-		return 1;
-	}
-	if (!strcmp(argv[*i], "--org") && *i + 1 < argc) {
-		if (!orgs)
-			json_object_set_new(obj, "orgs", orgs = json_array());
-		json_array_append_new(orgs, json_string(argv[++*i]));
-		return 1;
-	}
-	return 0;
-}
-
 int cmd_submit(int argc, char **argv)
 {
-	struct opts o;
+	struct cli_node o;
 	const char *file = NULL, *tlp = NULL;
 	json_t *aud = json_object(), *req, *body;
 	bool federation = false;
@@ -321,14 +176,12 @@ int cmd_submit(int argc, char **argv)
 		json_decref(aud);
 		return cmd_submit_eml(argc, argv);
 	}
-	if (global_opts(&argc, argv, &o) < 0)
+	if (cli_node_opts(&argc, argv, &o, true) < 0)
 		return 1;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--tlp") && i + 1 < argc)
 			tlp = argv[++i];
-		else if (!strcmp(argv[i], "--audience") && i + 1 < argc && !strcmp(argv[i + 1], "federation"))
-			federation = true, i++;
-		else if (audience_args(argc, argv, &i, aud))
+		else if (cli_audience_arg(argc, argv, &i, aud, &federation))
 			;
 		else if (!file && argv[i][0] != '-')
 			file = argv[i];
@@ -345,8 +198,7 @@ int cmd_submit(int argc, char **argv)
 		return usage("submit", "FILE|- --tlp LABEL [--audience federation | --sig NAME... --org NAME...]\n"
 			    "       sigmesh submit --eml FILE (--dry-run | --tlp LABEL ...) --config FILE");
 	}
-	if (!(text = read_all(file, &len))) {
-		fprintf(stderr, "sigmesh: cannot read %s (or larger than 4 MiB)\n", file);
+	if (!(text = cli_read_file(file, CONTROL_MAX_MSG, &len))) {
 		json_decref(aud);
 		return 1;
 	}
@@ -365,15 +217,15 @@ int cmd_submit(int argc, char **argv)
 		json_object_set_new(req, "audience", aud);
 	else
 		json_decref(aud);
-	return finish(&o, call(&o, req), human_id);
+	return finish(&o, cli_node_call(&o, req), human_id);
 }
 
 int cmd_list(int argc, char **argv)
 {
-	struct opts o;
+	struct cli_node o;
 	json_t *req = json_pack("{s:s}", "cmd", "list");
 
-	if (global_opts(&argc, argv, &o) < 0)
+	if (cli_node_opts(&argc, argv, &o, true) < 0)
 		return 1;
 	for (int i = 1; i < argc; i++) {
 		const char *k = argv[i];
@@ -391,7 +243,7 @@ int cmd_list(int argc, char **argv)
 		} else
 			goto bad;
 	}
-	return finish(&o, call(&o, req), human_items);
+	return finish(&o, cli_node_call(&o, req), human_items);
 bad:
 	json_decref(req);
 	return usage("list", "[--tlp L] [--sig S] [--originator O] [--type T] [--since MS] [--until MS] [--limit N]");
@@ -399,34 +251,34 @@ bad:
 
 static int one_id(int argc, char **argv, const char *cmd, void (*human)(json_t *))
 {
-	struct opts o;
+	struct cli_node o;
 
-	if (global_opts(&argc, argv, &o) < 0)
+	if (cli_node_opts(&argc, argv, &o, true) < 0)
 		return 1;
 	if (argc != 2)
 		return usage(cmd, "ID");
-	return finish(&o, call(&o, json_pack("{s:s, s:s}", "cmd", cmd, "id", argv[1])), human);
+	return finish(&o, cli_node_call(&o, json_pack("{s:s, s:s}", "cmd", cmd, "id", argv[1])), human);
 }
 
 int cmd_show(int argc, char **argv) { return one_id(argc, argv, "show", human_show); }
 
 int cmd_search(int argc, char **argv)
 {
-	struct opts o;
+	struct cli_node o;
 
-	if (global_opts(&argc, argv, &o) < 0)
+	if (cli_node_opts(&argc, argv, &o, true) < 0)
 		return 1;
 	if (argc != 2)
 		return usage("search", "VALUE   (an address, domain, IP, URL, SHA-256, subject or file name)");
-	return finish(&o, call(&o, json_pack("{s:s, s:s}", "cmd", "search", "value", argv[1])), human_items);
+	return finish(&o, cli_node_call(&o, json_pack("{s:s, s:s}", "cmd", "search", "value", argv[1])), human_items);
 }
 
 int cmd_sight(int argc, char **argv)
 {
-	struct opts o;
+	struct cli_node o;
 	json_t *req;
 
-	if (global_opts(&argc, argv, &o) < 0)
+	if (cli_node_opts(&argc, argv, &o, true) < 0)
 		return 1;
 	if (argc < 2)
 		return usage("sight", "ID [--false-positive] [--originator-only] [--count N] [--note TEXT]");
@@ -445,51 +297,53 @@ int cmd_sight(int argc, char **argv)
 			return usage("sight", "ID [--false-positive] [--originator-only] [--count N] [--note TEXT]");
 		}
 	}
-	return finish(&o, call(&o, req), human_id);
+	return finish(&o, cli_node_call(&o, req), human_id);
 }
 
 int cmd_retract(int argc, char **argv)
 {
-	struct opts o;
+	struct cli_node o;
 	json_t *req;
 
-	if (global_opts(&argc, argv, &o) < 0)
+	if (cli_node_opts(&argc, argv, &o, true) < 0)
 		return 1;
 	if (argc != 2 && !(argc == 4 && !strcmp(argv[2], "--reason")))
 		return usage("retract", "ID [--reason TEXT]");
 	req = json_pack("{s:s, s:s}", "cmd", "retract", "id", argv[1]);
 	if (argc == 4)
 		json_object_set_new(req, "reason", json_string(argv[3]));
-	return finish(&o, call(&o, req), human_id);
+	return finish(&o, cli_node_call(&o, req), human_id);
 }
 
 int cmd_release(int argc, char **argv)
 {
-	struct opts o;
+	struct cli_node o;
 	json_t *req;
 
-	if (global_opts(&argc, argv, &o) < 0)
+	if (cli_node_opts(&argc, argv, &o, true) < 0)
 		return 1;
 	if (argc < 4)
 		return usage("release", "ID (--sig NAME | --org NAME)...");
 	req = json_pack("{s:s, s:s}", "cmd", "release", "id", argv[1]);
-	for (int i = 2; i < argc; i++)
-		if (!audience_args(argc, argv, &i, req)) {
+	for (int i = 2; i < argc; i++) {
+		bool fed = false;
+		if (!cli_audience_arg(argc, argv, &i, req, &fed) || fed) {
 			json_decref(req);
 			return usage("release", "ID (--sig NAME | --org NAME)...");
 		}
-	return finish(&o, call(&o, req), human_id);
+	}
+	return finish(&o, cli_node_call(&o, req), human_id);
 }
 
 static int plain(int argc, char **argv, const char *cmd, void (*human)(json_t *))
 {
-	struct opts o;
+	struct cli_node o;
 
-	if (global_opts(&argc, argv, &o) < 0)
+	if (cli_node_opts(&argc, argv, &o, true) < 0)
 		return 1;
 	if (argc != 1)
 		return usage(cmd, "");
-	return finish(&o, call(&o, json_pack("{s:s}", "cmd", cmd)), human);
+	return finish(&o, cli_node_call(&o, json_pack("{s:s}", "cmd", cmd)), human);
 }
 
 int cmd_peers(int argc, char **argv) { return plain(argc, argv, "peers", human_peers); }
@@ -498,15 +352,15 @@ int cmd_stop(int argc, char **argv) { return plain(argc, argv, "stop", NULL); }
 
 int cmd_fsck(int argc, char **argv)
 {
-	struct opts o;
+	struct cli_node o;
 	json_t *rep;
 	int rc;
 
-	if (global_opts(&argc, argv, &o) < 0)
+	if (cli_node_opts(&argc, argv, &o, true) < 0)
 		return 1;
 	if (argc != 1)
 		return usage("fsck", "");
-	rep = call(&o, json_pack("{s:s}", "cmd", "fsck"));
+	rep = cli_node_call(&o, json_pack("{s:s}", "cmd", "fsck"));
 	if (!rep)
 		return 1;
 	rc = json_integer_value(json_object_get(rep, "bad")) ? 1 : 0;
@@ -515,10 +369,10 @@ int cmd_fsck(int argc, char **argv)
 
 int cmd_dump(int argc, char **argv)
 {
-	struct opts o;
+	struct cli_node o;
 	json_t *req = json_pack("{s:s}", "cmd", "dump");
 
-	if (global_opts(&argc, argv, &o) < 0) {
+	if (cli_node_opts(&argc, argv, &o, true) < 0) {
 		json_decref(req);
 		return 1;
 	}
@@ -528,5 +382,5 @@ int cmd_dump(int argc, char **argv)
 		json_decref(req);
 		return usage("dump", "[--after ARRIVAL]");
 	}
-	return finish(&o, call(&o, req), NULL);
+	return finish(&o, cli_node_call(&o, req), NULL);
 }
