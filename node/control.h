@@ -30,6 +30,9 @@
  *            (every object stored, including ones this node cannot read:
  *             what the simulator inspects for leaks and latency)
  *   fsck     -> {"checked": N, "bad": N, "problems": [...]}
+ *   export   {"format": "stix21"|"misp"|"csv", "internal": bool, list filters}
+ *            -> {"text": DOCUMENT}  (node/control_analyst.h; TLP honoured)
+ *   stats    {"from_ms": N, "to_ms": N} -> {"stats": {...}, "text": TABLES}
  *   stop     -> {} and the node shuts down cleanly
  *
  * SUMMARY = {"id", "type", "tlp", "originator", "originator_name", "seq",
