@@ -525,8 +525,9 @@ json_t *measure_results(measure *m, const testnet *t)
 		 * what it fetched, and the bytes it received doing so (counters of
 		 * its current incarnation, which began at the heal). */
 		if (nd->healed)
-			json_array_append_new(catchup, json_pack("{s:s, s:I, s:I, s:o, s:I}",
+			json_array_append_new(catchup, json_pack("{s:s, s:I, s:I, s:I, s:o, s:I}",
 			    "name", nd->name, "objects", (json_int_t)after,
+			    "ready_ms", (json_int_t)nd->ready_after_ms,
 			    "catchup_ms", (json_int_t)(after ? last_in - nd->back_ms : 0),
 			    "bytes_received", s_status_int(nd, "bytes_received"),
 			    "missing", (json_int_t)miss_o[i]));

@@ -24,7 +24,7 @@ static int s_cmpd(const void *a, const void *b)
 
 static int s_svg(const char *path, const measure *m, const char *title)
 {
-	const double W = 820, H = 480, L = 70, R = 230, T = 50, B = 60;
+	const double W = 880, H = 480, L = 70, R = 270, T = 50, B = 60;
 	double pw = W - L - R, ph = H - T - B, hi = 1.0;
 	FILE *f = fopen(path, "w");
 
@@ -166,6 +166,23 @@ void report_print(json_t *s)
 	printf(" (actions refused by a node %d, skipped because their node was down %d)\n",
 	    (int)s_num(res, "actions_failed", NULL), (int)s_num(res, "actions_skipped", NULL));
 
+	{	/* why actions were refused, in the node's words (distinct) */
+		const char *seen[3] = { 0 };
+		int ns = 0;
+
+		json_array_foreach(json_object_get(s, "failed_action_examples"), i, ex) {
+			const char *e = s_str(ex, "error"), *why = strchr(e, ':');
+			bool dup = false;
+
+			why = why ? why + 2 : e;
+			for (int k = 0; k < ns; k++)
+				dup |= strcmp(seen[k], why) == 0;
+			if (!dup && ns < 3) {
+				seen[ns++] = why;
+				printf("  refused: %s (e.g. at %.*s)\n", why, (int)(strchr(e, ':') ? strchr(e, ':') - e : 0), e);
+			}
+		}
+	}
 	/* faults and recovery */
 	json_array_foreach(nodes, i, nd) {
 		if (s_num(nd, "kills", NULL) + s_num(nd, "pauses", NULL) + s_num(nd, "stops", NULL) +
@@ -183,8 +200,10 @@ void report_print(json_t *s)
 		printf("  - %s\n", json_string_value(ex));
 	json_array_foreach(json_object_get(res, "catchup"), i, ex)
 		if (i < 12)
-			printf("  catch-up %-26s %5.0f objects in %6.0f ms, %8.0f bytes received, missing %.0f\n",
+			printf("  catch-up %-24s %5.0f objects in %6.0f ms from its start (ready after %.0f ms), "
+			    "%.0f bytes received, missing %.0f\n",
 			    s_str(ex, "name"), s_num(ex, "objects", NULL), s_num(ex, "catchup_ms", NULL),
+			    s_num(ex, "ready_ms", NULL),
 			    s_num(ex, "bytes_received", NULL), s_num(ex, "missing", NULL));
 
 	printf("\nwho got what, per TLP label (latency in ms from submission to storage at each recipient;\n"

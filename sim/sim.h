@@ -189,6 +189,7 @@ typedef struct sim_node {
 	int64_t ready_ms_first;		/* time to first ready (ms) */
 	int64_t back_ms;		/* wall clock of the last start or resume */
 	bool healed;			/* started or resumed by the heal step */
+	int64_t ready_after_ms;		/* back_ms to answering status, last time */
 	/* measurement */
 	uint64_t dump_after;		/* arrival cursor for incremental dumps */
 	json_t *status;			/* last status reply, owned */
@@ -200,6 +201,7 @@ typedef struct testnet {
 	int n;
 	sim_node *nodes;		/* owned */
 	int base_port;
+	int recon_ms;			/* recon_interval_ms written in the configs */
 } testnet;
 
 int testnet_init(testnet *t, const profile *p, int base_port, sm_err *err);

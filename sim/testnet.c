@@ -289,6 +289,7 @@ int testnet_poll(testnet *t)
 			json_decref(nd->status);
 			nd->status = rep;
 			nd->state = NS_UP;
+			nd->ready_after_ms = sim_now_ms() - nd->back_ms;
 			if (!nd->ready_ms_first)
 				nd->ready_ms_first = sim_mono_ms() - nd->start_mono;
 		} else {
