@@ -33,6 +33,7 @@ if [ ! -x "$sim" ] || [ ! -x "$BUILD/sigmeshd" ]; then
 	echo
 	exit 0
 fi
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d /tmp/bench_net.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM
 
@@ -56,9 +57,9 @@ if [ -n "${BENCH_NET_SCALE:-}" ]; then
 	run pscale --profile "scale-$BENCH_NET_SCALE" $common --reports "$reports" --settle 90
 fi
 
-python3 - "$work" "$reports" "$rate" "$body" "${BENCH_NET_SCALE:-}" <<'EOF'
+python3 - "$work" "$reports" "$rate" "$body" "${BENCH_NET_SCALE:-}" "$load0" <<'EOF'
 import json, os, sys
-work, reports, rate, body, scale = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+work, reports, rate, body, scale, load0 = sys.argv[1:7]
 
 def load(name):
     try:
@@ -141,7 +142,8 @@ d = load("p2018")
 print(f"Command: `make bench` (bench/bench_net.sh): `sigmesh-sim run --workload fy2014 --rate {rate} "
       f"--body-bytes {body} --seed 2014` on the J-CSIP shapes, {reports} reports per run unless noted, "
       f"one real sigmeshd per organization on 127.0.0.1 (CURVE, LMDB), nodes configured with "
-      f"recon_interval_ms = 2000 by the simulator. Same machine as above (nproc {os.cpu_count()}).")
+      f"recon_interval_ms = 2000 by the simulator. Same machine as above (nproc {os.cpu_count()}); "
+      f"load average {load0} when it started (the machine is shared: latencies include that).")
 print()
 print("| figure | measured | target | |")
 print("|---|---|---|---|")
