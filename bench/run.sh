@@ -34,6 +34,7 @@ for b in "$BUILD"/bench/*; do
 		status=1
 	fi
 done
+BUILD="$BUILD" ./bench/bench_net.sh >>"$tmp" || { echo "_bench_net.sh failed._" >>"$tmp"; status=1; }
 [ "$found" -eq 1 ] || { echo "bench: nothing in $BUILD/bench/" >&2; exit 1; }
 mv "$tmp" "$out"
 trap - EXIT

@@ -353,8 +353,17 @@ json_t *measure_results(measure *m, const testnet *t)
 	double cpu_tot = 0, rss_max = 0, rss_sum = 0;
 	long long store_tot = 0, dup_tot = 0, recv_tot = 0, sent_tot = 0;
 	bool dup_known = false;
+	/* per recipient's home SIG: report deliveries and their latencies */
+	int ns = p->n_sigs;
+	long *exp_s = calloc((size_t)ns, sizeof(long)), *got_s = calloc((size_t)ns, sizeof(long));
+	long *miss_o = calloc((size_t)n, sizeof(long));
+	double **sl = calloc((size_t)ns, sizeof(double *)), *call = calloc((size_t)w->n + 1, sizeof(double));
+	size_t *n_sl = calloc((size_t)ns, sizeof(size_t)), *cap_sl = calloc((size_t)ns, sizeof(size_t));
+	size_t n_call = 0, body_n = 0;
+	double body_sum = 0;
+	json_t *per_sig = json_array(), *catchup = json_array();
 
-	if (!tg || !bd || !bs)
+	if (!tg || !bd || !bs || !exp_s || !got_s || !miss_o || !sl || !call || !n_sl || !cap_sl)
 		goto out;
 	for (int i = 0; i < TLP_N; i++) {
 		free(m->lat[i]);
@@ -378,6 +387,10 @@ json_t *measure_results(measure *m, const testnet *t)
 			sim_aud none = { 0 };
 
 			rep_t[e->tlp]++;
+			if (e->body) {
+				body_sum += (double)strlen(e->body);
+				body_n++;
+			}
 			audience_expected(p, e->tlp, &e->aud, &none, 0, e->org, bs);
 			rel_ms = 0;
 			for (int r2 = w->n_reports; r2 < w->n && !rel_ms; r2++) {
@@ -402,8 +415,11 @@ json_t *measure_results(measure *m, const testnet *t)
 			if (!tg[o])
 				continue;
 			want++;
+			if (e->kind == EV_SUBMIT)
+				exp_s[p->orgs[o].home]++;
 			if (rv < 0) {
 				missing++;
+				miss_o[o]++;
 				if (json_array_size(loss_ex) < MAX_EXAMPLES)
 					json_array_append_new(loss_ex, json_pack("{s:s, s:s, s:s, s:s}",
 					    "id", e->id, "type", kind_names[e->kind], "tlp", sim_tlp_label(e->tlp),
@@ -411,6 +427,8 @@ json_t *measure_results(measure *m, const testnet *t)
 				continue;
 			}
 			held++;
+			if (e->kind == EV_SUBMIT)
+				got_s[p->orgs[o].home]++;
 			if (o == e->org)
 				continue;	/* the actor's own copy is not a delivery */
 			double l = (double)(rv - e->sent_ms);
@@ -421,9 +439,21 @@ json_t *measure_results(measure *m, const testnet *t)
 				l = 0;
 			if ((int64_t)l > last)
 				last = (int64_t)l;
-			if (e->kind == EV_SUBMIT)
+			if (e->kind == EV_SUBMIT) {
+				int g = p->orgs[o].home;
+
 				s_lat_add(m, e->tlp, l);
-			else {
+				if (n_sl[g] == cap_sl[g]) {
+					size_t cap = cap_sl[g] ? cap_sl[g] * 2 : 256;
+					double *np = realloc(sl[g], cap * sizeof(double));
+
+					if (!np)
+						continue;
+					sl[g] = np;
+					cap_sl[g] = cap;
+				}
+				sl[g][n_sl[g]++] = l;
+			} else {
 				int k = e->kind;
 
 				if (n_fl[k] == cap_fl[k]) {
@@ -445,6 +475,8 @@ json_t *measure_results(measure *m, const testnet *t)
 			got_t[e->tlp] += held;
 			if (held == want && compl[e->tlp])
 				compl[e->tlp][n_compl[e->tlp]++] = (double)last;
+			if (held == want)
+				call[n_call++] = (double)last;
 		}
 	}
 	for (int i = 0; i < TLP_N; i++) {
@@ -454,6 +486,12 @@ json_t *measure_results(measure *m, const testnet *t)
 		    "reports", (int)rep_t[i], "expected", (int)exp_t[i], "stored", (int)got_t[i],
 		    "coverage", exp_t[i] ? (double)got_t[i] / exp_t[i] : 1.0));
 	}
+	for (int g = 0; g < ns; g++)
+		json_array_append_new(per_sig, json_pack("{s:s, s:i, s:I, s:I, s:f, s:o}",
+		    "sig", p->sigs[g].name, "home_members", p->sigs[g].n_home,
+		    "expected", (json_int_t)exp_s[g], "stored", (json_int_t)got_s[g],
+		    "coverage", exp_s[g] ? (double)got_s[g] / exp_s[g] : 1.0,
+		    "latency_ms", s_pct_json(sl[g], n_sl[g])));
 	for (int k = 0; k < EV_N; k++) {
 		json_object_set_new(kinds, kind_names[k], json_pack("{s:i, s:i, s:i}",
 		    "created", (int)cnt_k[k], "expected", (int)exp_k[k], "stored", (int)got_k[k]));
@@ -470,8 +508,29 @@ json_t *measure_results(measure *m, const testnet *t)
 
 		for (int k = 0; k < p->orgs[i].n_sigs; k++)
 			json_array_append_new(sigs, json_string(p->sigs[p->orgs[i].sigs[k]].name));
-		for (int ev = 0; ev < w->n; ev++)
-			held += m->recv[(size_t)ev * n + i] >= 0;
+		long after = 0;
+		int64_t last_in = 0;
+
+		for (int ev = 0; ev < w->n; ev++) {
+			int64_t rv = m->recv[(size_t)ev * n + i];
+
+			held += rv >= 0;
+			if (nd->healed && rv >= nd->back_ms) {
+				after++;
+				if (rv > last_in)
+					last_in = rv;
+			}
+		}
+		/* A node the heal brought back: how long until it had everything,
+		 * what it fetched, and the bytes it received doing so (counters of
+		 * its current incarnation, which began at the heal). */
+		if (nd->healed)
+			json_array_append_new(catchup, json_pack("{s:s, s:I, s:I, s:I, s:o, s:I}",
+			    "name", nd->name, "objects", (json_int_t)after,
+			    "ready_ms", (json_int_t)nd->ready_after_ms,
+			    "catchup_ms", (json_int_t)(after ? last_in - nd->back_ms : 0),
+			    "bytes_received", s_status_int(nd, "bytes_received"),
+			    "missing", (json_int_t)miss_o[i]));
 		if (json_is_null(st_b)) {
 			json_decref(st_b);
 			long long du = s_du(nd->dir);
@@ -495,6 +554,8 @@ json_t *measure_results(measure *m, const testnet *t)
 		    "bytes_received", s_status_int(nd, "bytes_received"),
 		    "starts", nd->starts, "kills", nd->kills, "pauses", nd->pauses, "stops", nd->stops,
 		    "crashes", nd->crashes, "first_ready_ms", (json_int_t)nd->ready_ms_first));
+		json_object_set_new(json_array_get(nodes, json_array_size(nodes) - 1), "missing",
+		    json_integer(miss_o[i]));
 	}
 	long exp_all = 0, got_all = 0;
 	for (int k = 0; k < EV_N; k++) {
@@ -511,6 +572,12 @@ json_t *measure_results(measure *m, const testnet *t)
 	    "actions_failed", (json_int_t)failed, "actions_skipped", (json_int_t)skipped,
 	    "latency_ms", lat, "completion_ms", cmp_j, "per_tlp", pt, "followup_latency_ms", fol,
 	    "nodes", nodes);
+	if (res) {
+		json_object_set_new(res, "completion_all_ms", s_pct_json(call, n_call));
+		json_object_set_new(res, "per_sig", per_sig);
+		json_object_set_new(res, "catchup", catchup);
+		per_sig = catchup = NULL;
+	}
 	if (res)
 		json_object_set_new(res, "overhead", json_pack("{s:f, s:f, s:f, s:f, s:I, s:o, s:o, s:o, s:I}",
 		    "cpu_s_total", cpu_tot, "cpu_s_mean", t->n ? cpu_tot / t->n : 0.0,
@@ -520,6 +587,18 @@ json_t *measure_results(measure *m, const testnet *t)
 		    "duplicates_total", dup_known ? json_integer(dup_tot) : json_null(),
 		    "duplicate_ratio", dup_known && recv_tot ? json_real((double)dup_tot / recv_tot) : json_null(),
 		    "bytes_sent_total", (json_int_t)sent_tot));
+	/* copies of an object a node receives from peers, the first included;
+	 * bytes sent per object received anywhere (every copy is somebody's
+	 * send); the mean report body, the size these are compared with */
+	if (res && dup_known && recv_tot > 0) {
+		json_t *ov = json_object_get(res, "overhead");
+
+		json_object_set_new(ov, "copies_per_object", json_real((double)(recv_tot + dup_tot) / recv_tot));
+		json_object_set_new(ov, "bytes_sent_per_object_received", json_real((double)sent_tot / recv_tot));
+	}
+	if (res)
+		json_object_set_new(json_object_get(res, "overhead"), "report_body_bytes_mean",
+		    json_real(body_n ? body_sum / body_n : 0));
 	leak_ex = loss_ex = lat = cmp_j = pt = kinds = nodes = fol = NULL;	/* stolen by json_pack "o" */
 out:
 	json_decref(leak_ex);
@@ -534,6 +613,17 @@ out:
 		free(compl[i]);
 	for (int k = 0; k < EV_N; k++)
 		free(fl[k]);
+	json_decref(per_sig);
+	json_decref(catchup);
+	for (int g = 0; sl && g < ns; g++)
+		free(sl[g]);
+	free(sl);
+	free(n_sl);
+	free(cap_sl);
+	free(exp_s);
+	free(got_s);
+	free(miss_o);
+	free(call);
 	free(tg);
 	free(bd);
 	free(bs);

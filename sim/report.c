@@ -24,7 +24,7 @@ static int s_cmpd(const void *a, const void *b)
 
 static int s_svg(const char *path, const measure *m, const char *title)
 {
-	const double W = 820, H = 480, L = 70, R = 230, T = 50, B = 60;
+	const double W = 880, H = 480, L = 70, R = 270, T = 50, B = 60;
 	double pw = W - L - R, ph = H - T - B, hi = 1.0;
 	FILE *f = fopen(path, "w");
 
@@ -127,60 +127,140 @@ static double s_num(json_t *o, const char *a, const char *b)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+static const char *s_str(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	return v ? v : "?";
+}
+
+static void s_pct_row(const char *name, json_t *pl)
+{
+	if (s_num(pl, "n", NULL) > 0)
+		printf(" %7.0f %7.0f %7.0f %8.0f", s_num(pl, "p50", NULL), s_num(pl, "p90", NULL),
+		    s_num(pl, "p99", NULL), s_num(pl, "max", NULL));
+	else
+		printf(" %7s %7s %7s %8s", "-", "-", "-", "-");
+	(void)name;
+}
+
 void report_print(json_t *s)
 {
 	json_t *run = json_object_get(s, "run"), *res = json_object_get(s, "results");
 	json_t *lat = json_object_get(res, "latency_ms"), *cmp = json_object_get(res, "completion_ms");
 	json_t *pt = json_object_get(res, "per_tlp"), *ov = json_object_get(res, "overhead");
-	json_t *kinds = json_object_get(res, "objects");
+	json_t *kinds = json_object_get(res, "objects"), *nodes = json_object_get(res, "nodes");
 	const char *kn[] = { "report", "release", "sighting", "retraction" };
+	json_t *ex, *nd;
+	size_t i;
+	int affected = 0, recovered = 0;
 
 	printf("\n== sigmesh-sim: %s, %d organizations in %d SIGs (%d bridging), workload %s, faults %s ==\n",
-	    json_string_value(json_object_get(run, "profile")),
-	    (int)s_num(run, "organizations", NULL), (int)s_num(run, "sigs", NULL),
-	    (int)s_num(run, "bridges", NULL), json_string_value(json_object_get(run, "workload")),
-	    json_string_value(json_object_get(run, "faults")));
-	printf("setup %.1fs, workload %.1fs, settle %.1fs; faults injected: %d; node crashes: %d\n",
-	    s_num(run, "setup_s", NULL), s_num(run, "workload_s", NULL), s_num(run, "settle_s", NULL),
-	    (int)s_num(run, "faults_injected", NULL), (int)s_num(run, "crashes", NULL));
+	    s_str(run, "profile"), (int)s_num(run, "organizations", NULL), (int)s_num(run, "sigs", NULL),
+	    (int)s_num(run, "bridges", NULL), s_str(run, "workload"), s_str(run, "faults"));
+	printf("time: setup %.1fs, workload %.1fs, heal+settle %.1fs (until every expected copy was stored)\n",
+	    s_num(run, "setup_s", NULL), s_num(run, "workload_s", NULL), s_num(run, "settle_s", NULL));
 	printf("objects: ");
 	for (int k = 0; k < 4; k++)
 		printf("%s%d %ss", k ? ", " : "", (int)s_num(kinds, kn[k], "created"), kn[k]);
-	printf(" (actions failed %d, skipped %d)\n", (int)s_num(res, "actions_failed", NULL),
-	    (int)s_num(res, "actions_skipped", NULL));
-	printf("\n%-18s %7s %9s %9s %8s %8s %8s %8s %11s\n", "label", "reports", "expected",
-	    "coverage", "p50 ms", "p90 ms", "p99 ms", "max ms", "all-in p99");
+	printf(" (actions refused by a node %d, skipped because their node was down %d)\n",
+	    (int)s_num(res, "actions_failed", NULL), (int)s_num(res, "actions_skipped", NULL));
+
+	{	/* why actions were refused, in the node's words (distinct) */
+		const char *seen[3] = { 0 };
+		int ns = 0;
+
+		json_array_foreach(json_object_get(s, "failed_action_examples"), i, ex) {
+			const char *e = s_str(ex, "error"), *why = strchr(e, ':');
+			bool dup = false;
+
+			why = why ? why + 2 : e;
+			for (int k = 0; k < ns; k++)
+				dup |= strcmp(seen[k], why) == 0;
+			if (!dup && ns < 3) {
+				seen[ns++] = why;
+				printf("  refused: %s (e.g. at %.*s)\n", why, (int)(strchr(e, ':') ? strchr(e, ':') - e : 0), e);
+			}
+		}
+	}
+	/* faults and recovery */
+	json_array_foreach(nodes, i, nd) {
+		if (s_num(nd, "kills", NULL) + s_num(nd, "pauses", NULL) + s_num(nd, "stops", NULL) +
+		    s_num(nd, "crashes", NULL) > 0) {
+			affected++;
+			recovered += s_num(nd, "missing", NULL) == 0;
+		}
+	}
+	printf("\nfaults: %d actions injected, %d node crashes", (int)s_num(run, "faults_injected", NULL),
+	    (int)s_num(run, "crashes", NULL));
+	if (affected)
+		printf("; %d nodes affected, %d of them back up and complete after healing", affected, recovered);
+	printf("\n");
+	json_array_foreach(json_object_get(s, "fault_plan"), i, ex)
+		printf("  - %s\n", json_string_value(ex));
+	json_array_foreach(json_object_get(res, "catchup"), i, ex)
+		if (i < 12)
+			printf("  catch-up %-24s %5.0f objects in %6.0f ms from its start (ready after %.0f ms), "
+			    "%.0f bytes received, missing %.0f\n",
+			    s_str(ex, "name"), s_num(ex, "objects", NULL), s_num(ex, "catchup_ms", NULL),
+			    s_num(ex, "ready_ms", NULL),
+			    s_num(ex, "bytes_received", NULL), s_num(ex, "missing", NULL));
+
+	printf("\nwho got what, per TLP label (latency in ms from submission to storage at each recipient;\n"
+	    "all-in = until the report's whole audience had it)\n");
+	printf("%-17s %7s %8s %8s %8s %7s %7s %7s %8s %10s %10s\n", "label", "reports", "expected",
+	    "stored", "coverage", "p50", "p90", "p99", "max", "all-in p50", "all-in p99");
 	for (int t = 0; t < TLP_N; t++) {
 		const char *l = sim_tlp_label(t);
-		json_t *pl = json_object_get(lat, l), *pc = json_object_get(cmp, l), *pp = json_object_get(pt, l);
+		json_t *pc = json_object_get(cmp, l), *pp = json_object_get(pt, l);
 
-		printf("%-18s %7d %9d %8.2f%% %8.0f %8.0f %8.0f %8.0f %11.0f\n", l,
-		    (int)s_num(pp, "reports", NULL), (int)s_num(pp, "expected", NULL),
-		    100 * s_num(pp, "coverage", NULL), s_num(pl, "p50", NULL), s_num(pl, "p90", NULL),
-		    s_num(pl, "p99", NULL), s_num(pl, "max", NULL), s_num(pc, "p99", NULL));
+		printf("%-17s %7d %8d %8d %7.2f%%", l, (int)s_num(pp, "reports", NULL),
+		    (int)s_num(pp, "expected", NULL), (int)s_num(pp, "stored", NULL),
+		    100 * s_num(pp, "coverage", NULL));
+		s_pct_row(l, json_object_get(lat, l));
+		printf(" %10.0f %10.0f\n", s_num(pc, "p50", NULL), s_num(pc, "p99", NULL));
 	}
-	printf("\ndeliveries: %.0f of %.0f expected (%.3f%%), missing %.0f; LEAKS: %.0f; unknown objects: %.0f\n",
-	    s_num(res, "deliveries", "stored"), s_num(res, "deliveries", "expected"),
-	    100 * s_num(res, "deliveries", "coverage"), s_num(res, "deliveries", "missing"),
-	    s_num(res, "leaks", "count"), s_num(res, "unknown_objects", NULL));
-	printf("per node: CPU %.2fs mean (%.1fs total), peak RSS %.0f kB mean / %.0f kB max, store %.1f MB total",
+	printf("%-17s %7s %8s %8s %8s %7s %7s %7s %8s %10.0f %10.0f\n", "all reports", "", "", "", "", "",
+	    "", "", "", s_num(res, "completion_all_ms", "p50"), s_num(res, "completion_all_ms", "p99"));
+	printf("\nwho got what, per SIG (report copies by the recipient's home SIG)\n");
+	printf("%-22s %7s %8s %8s %8s %7s %7s %7s %8s\n", "SIG", "members", "expected", "stored",
+	    "coverage", "p50", "p90", "p99", "max");
+	json_array_foreach(json_object_get(res, "per_sig"), i, ex) {
+		printf("%-22s %7.0f %8.0f %8.0f %7.2f%%", s_str(ex, "sig"), s_num(ex, "home_members", NULL),
+		    s_num(ex, "expected", NULL), s_num(ex, "stored", NULL), 100 * s_num(ex, "coverage", NULL));
+		s_pct_row(NULL, json_object_get(ex, "latency_ms"));
+		printf("\n");
+	}
+
+	printf("\ntraffic: ");
+	if (json_is_number(json_object_get(ov, "copies_per_object")))
+		printf("%.2f copies received per node per object (first copy included), "
+		    "%.0f bytes sent per object received\n         (report bodies %.0f bytes on average; "
+		    "node counters since each node's last start)\n",
+		    s_num(ov, "copies_per_object", NULL), s_num(ov, "bytes_sent_per_object_received", NULL),
+		    s_num(ov, "report_body_bytes_mean", NULL));
+	else
+		printf("the nodes do not report their counters\n");
+	if (json_is_object(json_object_get(res, "idle")))
+		printf("idle: %.0f bytes/s sent per node over %.0f s with no workload\n",
+		    s_num(res, "idle", "bytes_sent_per_node_per_s"), s_num(res, "idle", "seconds"));
+	printf("per node: CPU %.2fs mean (%.1fs total), peak RSS %.0f kB mean / %.0f kB max, store %.1f MB total\n",
 	    s_num(ov, "cpu_s_mean", NULL), s_num(ov, "cpu_s_total", NULL), s_num(ov, "rss_peak_kb_mean", NULL),
 	    s_num(ov, "rss_peak_kb_max", NULL), s_num(ov, "store_bytes_total", NULL) / 1e6);
-	if (json_is_number(json_object_get(ov, "duplicate_ratio")))
-		printf(", duplicates %.2f per received object", s_num(ov, "duplicate_ratio", NULL));
-	printf("\n");
-	json_t *ex;
-	size_t i;
+
+	printf("\ndeliveries: %.0f of %.0f expected copies stored (%.3f%%)\n",
+	    s_num(res, "deliveries", "stored"), s_num(res, "deliveries", "expected"),
+	    100 * s_num(res, "deliveries", "coverage"));
+	printf("LEAKS: %.0f   LOSSES after healing: %.0f   unknown objects: %.0f\n",
+	    s_num(res, "leaks", "count"), s_num(res, "deliveries", "missing"),
+	    s_num(res, "unknown_objects", NULL));
 	json_array_foreach(json_object_get(json_object_get(res, "leaks"), "examples"), i, ex)
 		if (i < 8)
-			printf("  LEAK %s %s %s from %s held by %s\n", json_string_value(json_object_get(ex, "type")),
-		    json_string_value(json_object_get(ex, "tlp")), json_string_value(json_object_get(ex, "id")),
-		    json_string_value(json_object_get(ex, "originator")), json_string_value(json_object_get(ex, "holder")));
+			printf("  LEAK %s %s %s from %s held by %s\n", s_str(ex, "type"), s_str(ex, "tlp"),
+			    s_str(ex, "id"), s_str(ex, "originator"), s_str(ex, "holder"));
 	json_array_foreach(json_object_get(res, "losses"), i, ex)
 		if (i < 8)
-			printf("  LOST %s %s %s at %s\n", json_string_value(json_object_get(ex, "type")),
-		    json_string_value(json_object_get(ex, "tlp")), json_string_value(json_object_get(ex, "id")),
-		    json_string_value(json_object_get(ex, "node")));
-	printf("(first examples; all in summary.json)\n");
-	printf("verdict: %s\n", json_string_value(json_object_get(s, "verdict")));
+			printf("  LOST %s %s %s at %s\n", s_str(ex, "type"), s_str(ex, "tlp"), s_str(ex, "id"),
+			    s_str(ex, "node"));
+	printf("verdict: %s\n", s_str(s, "verdict"));
 }

@@ -33,6 +33,8 @@ typedef struct run_opts {
 	const char *faults;
 	const char *out;
 	double settle_s;
+	double idle_s;		/* > 0: measure idle traffic for this long after settling */
+	int recon_ms;		/* nodes' recon_interval_ms (default 2000) */
 	int base_port;
 	bool keep;
 } run_opts;
@@ -53,6 +55,7 @@ static void s_usage(FILE *f)
 	    "usage: sigmesh-sim run --profile FILE|scale-N --workload fy2014|burst\n"
 	    "           [--reports N] [--rate R] [--faults none|demo|churn] [--duration S]\n"
 	    "           [--settle S] [--seed N] [--base-port P] [--out DIR] [--keep]\n"
+	    "           [--body-bytes N] [--idle S] [--recon-ms N]\n"
 	    "       sigmesh-sim selftest\n"
 	    "       sigmesh-sim help\n"
 	    "\n"
@@ -62,7 +65,13 @@ static void s_usage(FILE *f)
 	    "  --reports N   submissions (fy2014 default 626)\n"
 	    "  --rate R      mean submissions per second (default 12)\n"
 	    "  --duration S  run the fy2014 mix for S seconds (reports = rate x S)\n"
+	    "  --faults F    none, demo, partition (a SIG cut off, then the bridges),\n"
+	    "                offline (one node away for the whole workload), kill20\n"
+	    "                (20%% of nodes killed, back at the heal), churn\n"
 	    "  --settle S    after healing, wait up to S seconds for full coverage (default 30)\n"
+	    "  --body-bytes N  fill report bodies with analyst notes up to N bytes of JSON\n"
+	    "  --idle S      after settling, measure S seconds of idle traffic\n"
+	    "  --recon-ms N  the nodes' reconciliation interval (default 2000; production 30000)\n"
 	    "  --out DIR     summary.json and latency.svg (default build/sim)\n"
 	    "  --keep        keep the testnet's directory (keys, stores, logs)\n"
 	    "Exit status: 0 all delivered and no leak; 1 leak, loss or crash; 2 error.\n");
@@ -77,6 +86,8 @@ static int s_parse(run_opts *o, int argc, char **argv)
 		{ "seed", required_argument, 0, 's' }, { "out", required_argument, 0, 'o' },
 		{ "keep", no_argument, 0, 'k' }, { "settle", required_argument, 0, 'S' },
 		{ "base-port", required_argument, 0, 'P' }, { "help", no_argument, 0, 'h' },
+		{ "body-bytes", required_argument, 0, 'B' }, { "idle", required_argument, 0, 'I' },
+		{ "recon-ms", required_argument, 0, 'R' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -101,6 +112,9 @@ static int s_parse(run_opts *o, int argc, char **argv)
 		case 'k': o->keep = true; break;
 		case 'S': o->settle_s = atof(optarg); break;
 		case 'P': o->base_port = atoi(optarg); break;
+		case 'B': o->wl.body_bytes = (size_t)strtoul(optarg, NULL, 10); break;
+		case 'I': o->idle_s = atof(optarg); break;
+		case 'R': o->recon_ms = atoi(optarg); break;
 		case 'h': s_usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -280,6 +294,54 @@ static void s_save_logs(const testnet *t, const char *out)
 	}
 }
 
+static int s_counters(testnet *t, long long *sent, long long *recvd)
+{
+	int n = 0;
+
+	*sent = *recvd = 0;
+	for (int i = 0; i < t->n; i++) {
+		json_t *req = json_pack("{s:s}", "cmd", "status"), *rep;
+		char e[128];
+
+		if (t->nodes[i].state == NS_UP && (rep = ctl_call(t->nodes[i].ctl, req, 3000, e, sizeof(e)))) {
+			*sent += json_integer_value(json_object_get(rep, "bytes_sent"));
+			*recvd += json_integer_value(json_object_get(rep, "bytes_received"));
+			json_decref(rep);
+			n++;
+		}
+		json_decref(req);
+	}
+	return n;
+}
+
+/* Idle traffic: the byte counters of every node, idle_s apart, with no
+ * workload at all (HELLOs, reconciliation rounds, keep-alives). */
+static int s_idle(testnet *t, double idle_s, bool tty, json_t **out)
+{
+	long long s0, r0, s1, r1;
+	int64_t t0, t1;
+	int n0, n1;
+
+	n0 = s_counters(t, &s0, &r0);
+	t0 = sim_mono_ms();
+	while (!sim_interrupted && sim_mono_ms() - t0 < idle_s * 1000) {
+		testnet_poll(t);
+		s_progress(tty, "idle", sim_mono_ms() - t0, t, 0, 0, 0, -1);
+		usleep(100000);
+	}
+	if (sim_interrupted)
+		return -1;
+	t1 = sim_mono_ms();
+	n1 = s_counters(t, &s1, &r1);
+	if (n0 != t->n || n1 != t->n)
+		return 0;	/* a node did not answer: no honest figure */
+	double secs = (t1 - t0) / 1000.0;
+	*out = json_pack("{s:f, s:f, s:f}", "seconds", secs,
+	    "bytes_sent_per_node_per_s", (double)(s1 - s0) / t->n / secs,
+	    "bytes_received_per_node_per_s", (double)(r1 - r0) / t->n / secs);
+	return 0;
+}
+
 /* Wait until every node answers status (or the deadline). */
 static int s_wait_up(testnet *t, int64_t timeout_ms, bool tty, const char *phase)
 {
@@ -312,6 +374,7 @@ int run_main(int argc, char **argv)
 	int rc = 2, crashes = 0, injected = 0, done_actions = 0, sub_fails = 0;
 	int64_t t_setup, t_work, t_settle, t_end;
 	long missing = -1, leaks = 0;
+	json_t *idle = NULL;
 	struct sigaction sa = { .sa_handler = s_on_signal };
 
 	if (s_parse(&o, argc, argv) < 0) {
@@ -331,14 +394,19 @@ int run_main(int argc, char **argv)
 	t_setup = sim_mono_ms();
 	if (profile_load(&p, o.profile, &err) < 0 ||
 	    workload_generate(&w, &p, &o.wl, &err) < 0 ||
-	    faults_plan(&fp, o.faults, p.n_orgs, w.duration_ms > 0 ? w.duration_ms : 20000,
+	    faults_plan(&fp, o.faults, &p, w.duration_ms > 0 ? w.duration_ms : 20000,
 		o.wl.seed, &err) < 0)
 		goto fail;
 	printf("sigmesh-sim: %s: %d organizations in %d SIGs (%d bridging); %d actions "
 	    "(%d reports) over %.1fs; faults %s (%d actions)\n", p.name, p.n_orgs, p.n_sigs,
 	    profile_bridges(&p), w.n, w.n_reports, w.duration_ms / 1000.0, fp.mode, fp.n);
+	for (int k = 0; k < fp.n_story; k++)
+		printf("  fault plan: %s\n", fp.story[k]);
 	fflush(stdout);
-	if (testnet_init(&t, &p, o.base_port, &err) < 0 || keysetup_create(&t, &p, &err) < 0)
+	if (testnet_init(&t, &p, o.base_port, &err) < 0)
+		goto fail;
+	t.recon_ms = o.recon_ms;
+	if (keysetup_create(&t, &p, &err) < 0)
 		goto fail;
 	for (int i = 0; i < t.n; i++)
 		if (testnet_start(&t, i, &err) < 0)
@@ -384,6 +452,14 @@ int run_main(int argc, char **argv)
 				if (w.ev[ix].at_ms > now)
 					continue;
 				r = s_act(&p, &t, &w, ix);
+				/* an originator that a fault holds down with no restart
+				 * planned comes back only at the heal: stop waiting */
+				if (r == 0 && nf == fp.n && w.ev[ix].kind != EV_SIGHT &&
+				    t.nodes[w.ev[w.ev[ix].report].org].hold_down) {
+					w.ev[ix].state = ES_SKIPPED;
+					snprintf(w.ev[ix].error, sizeof(w.ev[ix].error), "originator down until the heal");
+					r = -1;
+				}
 				if (r == 0 && w.ev[ix].tries < 20 && now < w.duration_ms + 60000) {
 					w.ev[ix].at_ms = now + 1500;
 					continue;
@@ -413,10 +489,13 @@ int run_main(int argc, char **argv)
 	t_settle = sim_mono_ms();
 	for (int i = 0; i < t.n; i++) {
 		t.nodes[i].hold_down = false;
-		if (t.nodes[i].state == NS_PAUSED)
+		if (t.nodes[i].state == NS_PAUSED) {
 			testnet_resume(&t, i);
-		else if (t.nodes[i].state == NS_DOWN)
+			t.nodes[i].healed = true;
+		} else if (t.nodes[i].state == NS_DOWN) {
 			testnet_start(&t, i, NULL);
+			t.nodes[i].healed = true;
+		}
 	}
 	if (s_wait_up(&t, 30000, tty, "heal") < 0 && sim_interrupted)
 		goto interrupted;
@@ -452,6 +531,8 @@ int run_main(int argc, char **argv)
 		json_decref(req);
 	}
 	t_end = sim_mono_ms();
+	if (o.idle_s > 0 && s_idle(&t, o.idle_s, tty, &idle) < 0 && sim_interrupted)
+		goto interrupted;
 	if (tty)
 		printf("\r\033[K");
 	leaks = measure_leaks(m);
@@ -494,6 +575,18 @@ int run_main(int argc, char **argv)
 			if (w.ev[i].state == ES_FAILED)
 				json_array_append_new(fa, json_pack("{s:i, s:s}", "kind", w.ev[i].kind, "error", w.ev[i].error));
 		json_object_set_new(summary, "failed_action_examples", fa);
+		json_t *st = json_array();
+		for (int k = 0; k < fp.n_story; k++)
+			json_array_append_new(st, json_string(fp.story[k]));
+		json_object_set_new(summary, "fault_plan", st);
+		json_object_set_new(json_object_get(summary, "run"), "recon_interval_ms",
+		    json_integer(o.recon_ms > 0 ? o.recon_ms : 2000));
+		json_object_set_new(json_object_get(summary, "run"), "body_bytes",
+		    json_integer((json_int_t)o.wl.body_bytes));
+		if (idle) {
+			json_object_set_new(json_object_get(summary, "results"), "idle", idle);
+			idle = NULL;
+		}
 	}
 	if (report_write(o.out, summary, m, &err) < 0)
 		goto fail;
@@ -522,6 +615,7 @@ out:
 	ctl_context_term();
 	json_decref(summary);
 	json_decref(results);
+	json_decref(idle);
 	measure_destroy(&m);
 	faults_clear(&fp);
 	workload_clear(&w);

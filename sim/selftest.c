@@ -244,11 +244,21 @@ static void workload_shape(void)
 static void fault_plans(void)
 {
 	fault_plan fp;
+	profile p = { 0 };
 	sm_err err = { 0 };
-	int kills = 0, restarts = 0;
+	int kills = 0, restarts = 0, pauses = 0, resumes = 0, bal;
 
-	CHECK(faults_plan(&fp, "demo", 59, 50000, 1, &err) == 0);
-	CHECK(fp.n == 8);
+	CHECK(profile_load(&p, "sim/profiles/jcsip-2014.txt", &err) == 0);
+	if (p.n_orgs != 59)
+		return;
+	CHECK(faults_plan(&fp, "demo", &p, 50000, 1, &err) == 0);
+	/* 2 kills + 2 restarts, a freeze, a stop and start, and a SIG cut */
+	CHECK(fp.n_story == 4);
+	for (int i = 0; i < fp.n; i++) {
+		pauses += fp.f[i].kind == FK_PAUSE;
+		resumes += fp.f[i].kind == FK_RESUME;
+	}
+	CHECK(pauses == resumes && pauses >= 3 && fp.n == 6 + 2 * pauses);
 	for (int i = 0; i < fp.n; i++) {
 		kills += fp.f[i].kind == FK_KILL;
 		restarts += fp.f[i].kind == FK_RESTART;
@@ -257,15 +267,31 @@ static void fault_plans(void)
 	}
 	CHECK(kills == 2 && restarts == 2);
 	faults_clear(&fp);
-	CHECK(faults_plan(&fp, "churn", 59, 60000, 1, &err) == 0 && fp.n > 10);
+	CHECK(faults_plan(&fp, "churn", &p, 60000, 1, &err) == 0 && fp.n > 10);
 	/* every disruption is undone */
-	int bal = 0;
+	bal = 0;
 	for (int i = 0; i < fp.n; i++)
 		bal += (fp.f[i].kind == FK_KILL || fp.f[i].kind == FK_PAUSE || fp.f[i].kind == FK_STOP) ? 1 : -1;
 	CHECK(bal == 0);
 	faults_clear(&fp);
-	CHECK(faults_plan(&fp, "none", 59, 60000, 1, &err) == 0 && fp.n == 0);
-	CHECK(faults_plan(&fp, "chaos", 59, 60000, 1, &err) < 0 && err.code == SM_EINVAL);
+	CHECK(faults_plan(&fp, "none", &p, 60000, 1, &err) == 0 && fp.n == 0);
+	CHECK(faults_plan(&fp, "chaos", &p, 60000, 1, &err) < 0 && err.code == SM_EINVAL);
+	/* kill20: 12 of 59 killed, nobody restarted before the heal */
+	CHECK(faults_plan(&fp, "kill20", &p, 60000, 1, &err) == 0 && fp.n == 12);
+	for (int i = 0; i < fp.n; i++)
+		CHECK(fp.f[i].kind == FK_KILL && fp.f[i].at_ms == 18000);
+	faults_clear(&fp);
+	/* partition: a whole SIG frozen, then every bridge; all undone */
+	CHECK(faults_plan(&fp, "partition", &p, 60000, 1, &err) == 0 && fp.n_story == 2);
+	bal = 0;
+	for (int i = 0; i < fp.n; i++)
+		bal += fp.f[i].kind == FK_PAUSE ? 1 : fp.f[i].kind == FK_RESUME ? -1 : 100;
+	CHECK(bal == 0 && fp.n >= 2 * (2 + profile_bridges(&p)));
+	faults_clear(&fp);
+	CHECK(faults_plan(&fp, "offline", &p, 60000, 1, &err) == 0 && fp.n == 1 &&
+	    fp.f[0].kind == FK_STOP && fp.f[0].at_ms == 0);
+	faults_clear(&fp);
+	profile_clear(&p);
 }
 
 int selftest_main(int argc, char **argv)

@@ -140,13 +140,17 @@ typedef struct workload_opts {
 	double rate;		/* reports per second, 0 = default */
 	double duration_s;	/* > 0: reports = rate * duration */
 	uint64_t seed;
+	size_t body_bytes;	/* > 0: analysis notes fill each body to this many
+				 * bytes of JSON (at most BODY_MAX_PAD) */
 } workload_opts;
+#define BODY_MAX_PAD (60 * 1024)	/* under proto/body.h's 64 KiB text bound */
 
 int workload_generate(workload *w, const profile *p, const workload_opts *o,
     sm_err *err);
 void workload_clear(workload *w);
 /* Body JSON for one report (PROTOCOL.md §5 names); malloc'd. */
-char *workload_body(sim_rng *r, const profile *p, int org, int64_t now_ms);
+char *workload_body(sim_rng *r, const profile *p, int org, int64_t now_ms,
+    size_t body_bytes);
 /* A digest of the whole event list (for determinism checks). */
 uint64_t workload_digest(const workload *w);
 
@@ -183,6 +187,9 @@ typedef struct sim_node {
 	long rss_peak_kb;
 	int starts, kills, pauses, stops, crashes;
 	int64_t ready_ms_first;		/* time to first ready (ms) */
+	int64_t back_ms;		/* wall clock of the last start or resume */
+	bool healed;			/* started or resumed by the heal step */
+	int64_t ready_after_ms;		/* back_ms to answering status, last time */
 	/* measurement */
 	uint64_t dump_after;		/* arrival cursor for incremental dumps */
 	json_t *status;			/* last status reply, owned */
@@ -194,6 +201,7 @@ typedef struct testnet {
 	int n;
 	sim_node *nodes;		/* owned */
 	int base_port;
+	int recon_ms;			/* recon_interval_ms written in the configs */
 } testnet;
 
 int testnet_init(testnet *t, const profile *p, int base_port, sm_err *err);
@@ -226,13 +234,17 @@ typedef struct sim_fault {
 	bool done;
 } sim_fault;
 
+#define FAULT_MAX_STORY 8
 typedef struct fault_plan {
 	int n, cap;
 	sim_fault *f;		/* sorted by at_ms; owned */
 	char mode[16];
+	int n_story;
+	char story[FAULT_MAX_STORY][200];	/* one line per fault episode */
 } fault_plan;
 
-int faults_plan(fault_plan *fp, const char *mode, int n_nodes,
+/* Plan the faults of `mode` over a workload of span_ms, from the seed. */
+int faults_plan(fault_plan *fp, const char *mode, const profile *p,
     int64_t span_ms, uint64_t seed, sm_err *err);
 void faults_clear(fault_plan *fp);
 const char *faults_kind_name(int kind);

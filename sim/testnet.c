@@ -127,6 +127,7 @@ int testnet_start(testnet *t, int i, sm_err *err)
 	nd->state = NS_STARTING;
 	nd->starts++;
 	nd->start_mono = sim_mono_ms();
+	nd->back_ms = sim_now_ms();
 	nd->next_probe_mono = nd->start_mono + 50;
 	nd->cpu_last_s = 0;
 	if (!nd->ctl) {
@@ -209,6 +210,7 @@ void testnet_resume(testnet *t, int i)
 
 	if (nd->pid && nd->state == NS_PAUSED) {
 		kill(nd->pid, SIGCONT);
+		nd->back_ms = sim_now_ms();
 		/* probe again: it answers once it has drained its backlog */
 		nd->state = NS_STARTING;
 		nd->next_probe_mono = sim_mono_ms();
@@ -287,6 +289,7 @@ int testnet_poll(testnet *t)
 			json_decref(nd->status);
 			nd->status = rep;
 			nd->state = NS_UP;
+			nd->ready_after_ms = sim_now_ms() - nd->back_ms;
 			if (!nd->ready_ms_first)
 				nd->ready_ms_first = sim_mono_ms() - nd->start_mono;
 		} else {

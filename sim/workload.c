@@ -206,7 +206,52 @@ static json_t *s_attachment(sim_rng *r)
 	    BJ_ATT_SHA256, sha, BJ_ATT_CLASS, file_classes[fc], BJ_ATT_FLAGS, s_flags(flags));
 }
 
-char *workload_body(sim_rng *r, const profile *p, int org, int64_t now_ms)
+/* Analyst notes to fill a body up to --body-bytes: realistic free text, so
+ * that size-dependent costs (encryption, store, wire) are measured on a
+ * body of the size asked for. */
+static const char *const notes[] = {
+	"The attachment drops a loader into the user's profile directory and adds a Run key. ",
+	"Outbound beacons every 60 seconds over HTTPS to the listed C2 host, fixed user agent. ",
+	"The lure reuses a real press release of a partner company, sent within a day of it. ",
+	"Several recipients in the same department; the sender address changed once per wave. ",
+	"Sandbox run shows the payload checks for analysis tools before unpacking the second stage. ",
+	"Mail gateway logs show the same relay chain as a campaign seen earlier this quarter. ",
+	"Domain registered three days before the first mail, privacy-protected registrant. ",
+	"No credential entered on the fake login page according to proxy logs; password reset done. ",
+};
+
+static char *s_pad(sim_rng *r, json_t *b, size_t want)
+{
+	char *out = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
+	size_t have = out ? strlen(out) : 0;
+
+	if (!out || have >= want)
+		return out;
+	const char *a = json_string_value(json_object_get(b, BJ_ANALYSIS));
+	size_t need = want - have, alen = a ? strlen(a) : 0, len = alen;
+	char *text = malloc(alen + need + 128);
+
+	if (!text)
+		return out;
+	memcpy(text, a ? a : "", alen);
+	text[len++] = ' ';
+	while (len < alen + need) {
+		const char *n = ONE(r, notes);
+		size_t nl = strlen(n), take = nl < alen + need - len ? nl : alen + need - len;
+
+		memcpy(text + len, n, take);
+		len += take;
+	}
+	text[len] = '\0';
+	if (json_object_set_new(b, BJ_ANALYSIS, json_string(text)) == 0) {
+		free(out);
+		out = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
+	}
+	free(text);
+	return out;
+}
+
+char *workload_body(sim_rng *r, const profile *p, int org, int64_t now_ms, size_t body_bytes)
 {
 	static const int mail_w[] = { 35, 52, 8, 5 };		/* unknown, attachment, link, recon */
 	static const int sender_w[] = { 10, 40, 31, 4, 15 };	/* by sender_classes[] */
@@ -272,7 +317,7 @@ char *workload_body(sim_rng *r, const profile *p, int org, int64_t now_ms)
 	    "Received by several employees; no one opened the payload.");
 	if (!b)
 		return NULL;
-	out = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS);
+	out = s_pad(r, b, body_bytes);
 	json_decref(b);
 	return out;
 }
@@ -360,6 +405,9 @@ int workload_generate(workload *w, const profile *p, const workload_opts *o,
 		return sm_fail(err, SM_EINVAL, "workload '%s': expected fy2014 or burst", o->kind);
 	if (o->duration_s > 0 && o->reports <= 0)
 		n = (int)(rate * o->duration_s);
+	if (o->body_bytes > BODY_MAX_PAD)
+		return sm_fail(err, SM_EBOUND, "workload: body of %zu bytes (at most %d)",
+		    o->body_bytes, BODY_MAX_PAD);
 	if (n < 1 || n > 1000000)
 		return sm_fail(err, SM_EBOUND, "workload: %d reports (1..1000000)", n);
 	rng_seed(&r, o->seed);
@@ -385,7 +433,7 @@ int workload_generate(workload *w, const profile *p, const workload_opts *o,
 			e->tlp = s_pick(&r, tlp_w, TLP_N);
 			e->report = w->n - 1;
 			s_audience(&r, p, e->org, e->tlp, &e->aud);
-			e->body = workload_body(&r, p, e->org, now);
+			e->body = workload_body(&r, p, e->org, now, o->body_bytes);
 			if (!e->body)
 				goto nomem;
 		}

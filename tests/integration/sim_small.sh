@@ -12,7 +12,7 @@ if [ ! -x "$sim" ]; then
 	echo "FAIL sim_small: $sim is not built"
 	exit 1
 fi
-"$sim" selftest || true
+"$sim" selftest || echo "FAIL sim_selftest: sigmesh-sim selftest exited $?"
 
 if [ ! -x "$BUILD/sigmeshd" ] && [ -z "${SIGMESH_SIM_NODE:-}" ]; then
 	echo "SKIP sim_small_e2e: $BUILD/sigmeshd is not built yet"
@@ -20,9 +20,11 @@ if [ ! -x "$BUILD/sigmeshd" ] && [ -z "${SIGMESH_SIM_NODE:-}" ]; then
 fi
 out=$(mktemp -d /tmp/sim_small.XXXXXX)
 trap 'rm -rf "$out"' EXIT INT TERM
+t0=$(date +%s)
 "$sim" run --profile sim/profiles/small.txt --workload fy2014 --reports 60 --rate 10 \
 	--faults demo --seed 1 --settle 45 --out "$out/res" >"$out/log" 2>&1
 rc=$?
+elapsed=$(( $(date +%s) - t0 ))
 if [ ! -f "$out/res/summary.json" ]; then
 	echo "FAIL sim_small_e2e: no summary (exit $rc)"
 	tail -n 30 "$out/log"
@@ -45,6 +47,29 @@ if [ "$reports" -ge 55 ]; then echo "PASS sim_small_reports_submitted"; else
 	echo "FAIL sim_small_reports_submitted: only $reports of 60 reports accepted"; fi
 if [ -s "$out/res/latency.svg" ] && grep -q '<polyline' "$out/res/latency.svg"; then
 	echo "PASS sim_small_latency_chart"; else echo "FAIL sim_small_latency_chart: no curve"; fi
+# the faults must really have happened, and every node they hit must have
+# come back complete; nothing crashed on its own
+python3 - "$out/res/summary.json" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1])); r = d["results"]; nodes = r["nodes"]
+def check(name, ok, why):
+    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, why)))
+kills = sum(n["kills"] for n in nodes); pauses = sum(n["pauses"] for n in nodes)
+stops = sum(n["stops"] for n in nodes)
+check("sim_small_faults_injected", kills >= 2 and pauses >= 2 and stops >= 1 and len(d.get("fault_plan", [])) == 4,
+      "kills %d pauses %d stops %d, plan %s" % (kills, pauses, stops, d.get("fault_plan")))
+hit = [n for n in nodes if n["kills"] + n["pauses"] + n["stops"] > 0]
+bad = [n["name"] for n in hit if n.get("missing", 1) != 0]
+check("sim_small_faulted_nodes_complete", hit and not bad, "incomplete after healing: %s" % bad)
+check("sim_small_no_crash", d["run"]["crashes"] == 0, "%d node crashes" % d["run"]["crashes"])
+bad = [s["sig"] for s in r["per_sig"] if s["coverage"] != 1.0]
+check("sim_small_every_sig_complete", not bad, "SIGs with missing reports: %s" % bad)
+ov = r["overhead"]
+check("sim_small_counters", ov.get("copies_per_object", 0) >= 1.0 and ov["bytes_sent_total"] > 0,
+      "node traffic counters missing: %s" % ov)
+EOF2
+if [ "$elapsed" -lt 60 ]; then echo "PASS sim_small_under_60s"; else
+	echo "FAIL sim_small_under_60s: took $elapsed s"; fi
 if [ "$rc" -eq 0 ]; then echo "PASS sim_small_exit_status"; else
 	echo "FAIL sim_small_exit_status: sigmesh-sim exited $rc"; tail -n 25 "$out/log"; fi
 exit 0

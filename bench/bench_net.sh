@@ -1,0 +1,185 @@
+#!/bin/sh
+# bench_net.sh: the network figures of whole testnets (sigmesh-sim with
+# real sigmeshd processes on 127.0.0.1), as one markdown section on stdout
+# for bench/run.sh to collect into bench/RESULTS.md. Progress on stderr.
+#
+# Runs, all with 4 KiB report bodies at about 10 reports/s network-wide:
+#   1. jcsip-2014 (59 nodes), no faults, 300 reports, then 30 s idle:
+#      latency to the full audience, copies and bytes per node per report,
+#      idle traffic
+#   1b. the same with the production reconciliation interval (30 s), 20
+#      reports, then 30 s idle: idle traffic as deployed
+#   2. jcsip-2014, one node offline during the whole FY2014 workload (626
+#      reports), then started: its catch-up time and bytes
+#   3. jcsip-2014, 20% of the nodes SIGKILLed at 30% of 300 reports and
+#      restarted when the workload ends: time until coverage is 100% again
+#   4. jcsip-2018 (229 nodes), no faults, 300 reports: latency, copies, bytes
+#   5. scale-1000 only if the machine can hold it (estimated from run 4's
+#      per-node RSS and CPU); otherwise the estimate says why not
+#
+# BENCH_NET_REPORTS overrides the 300; BENCH_NET_SCALE=N forces a scale-N run.
+set -u
+BUILD=${BUILD:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+sim=$BUILD/sigmesh-sim
+reports=${BENCH_NET_REPORTS:-300}
+rate=10
+body=4096
+echo "## Network (sigmesh-sim)"
+echo
+if [ ! -x "$sim" ] || [ ! -x "$BUILD/sigmeshd" ]; then
+	echo "_skipped: $sim or $BUILD/sigmeshd is not built._"
+	echo
+	exit 0
+fi
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+work=$(mktemp -d /tmp/bench_net.XXXXXX)
+trap 'rm -rf "$work"' EXIT INT TERM
+
+# run NAME ARGS...: one testnet run, summary in $work/NAME/summary.json
+run() {
+	name=$1
+	shift
+	echo "bench_net: $name: $sim run $*" >&2
+	t0=$(date +%s)
+	"$sim" run "$@" --out "$work/$name" >"$work/$name.log" 2>&1
+	echo "bench_net: $name: exit $?, $(( $(date +%s) - t0 )) s" >&2
+}
+
+common="--workload fy2014 --rate $rate --body-bytes $body --seed 2014"
+run p2014 --profile sim/profiles/jcsip-2014.txt $common --reports "$reports" --idle 30
+run idle2014 --profile sim/profiles/jcsip-2014.txt $common --reports 20 --recon-ms 30000 --idle 30
+run off2014 --profile sim/profiles/jcsip-2014.txt $common --faults offline --settle 60
+run k2014 --profile sim/profiles/jcsip-2014.txt $common --reports "$reports" --faults kill20 --settle 90
+run p2018 --profile sim/profiles/jcsip-2018.txt $common --reports "$reports" --settle 60
+if [ -n "${BENCH_NET_SCALE:-}" ]; then
+	run pscale --profile "scale-$BENCH_NET_SCALE" $common --reports "$reports" --settle 90
+fi
+
+python3 - "$work" "$reports" "$rate" "$body" "${BENCH_NET_SCALE:-}" "$load0" <<'EOF'
+import json, os, sys
+work, reports, rate, body, scale, load0 = sys.argv[1:7]
+
+def load(name):
+    try:
+        return json.load(open(os.path.join(work, name, "summary.json")))
+    except (OSError, ValueError):
+        return None
+
+def get(d, path, default=None):
+    for k in path.split("."):
+        if not isinstance(d, dict) or k not in d:
+            return default
+        d = d[k]
+    return d
+
+def fmt(v, unit="", nd=0):
+    if v is None:
+        return "n/a"
+    return f"{v:,.{nd}f}{unit}"
+
+def ok(cond):
+    return "n/a" if cond is None else ("meets" if cond else "**misses**")
+
+rows = []
+def row(figure, value, target, verdict):
+    rows.append(f"| {figure} | {value} | {target} | {verdict} |")
+
+runs = {"jcsip-2014": load("p2014"), "jcsip-2018": load("p2018")}
+targets = {"jcsip-2014": (20, 100), "jcsip-2018": (40, 200)}
+if scale:
+    runs[f"scale-{scale}"] = load("pscale")
+    targets[f"scale-{scale}"] = (150, 1000)
+sizes = []
+for name, d in runs.items():
+    if d is None:
+        row(f"{name}: latency to full audience", "run failed", "", "**misses**")
+        continue
+    p50, p99 = get(d, "results.completion_all_ms.p50"), get(d, "results.completion_all_ms.p99")
+    t50, t99 = targets[name]
+    cov = get(d, "results.deliveries.coverage")
+    row(f"{name} ({get(d, 'run.organizations')} nodes): latency to full audience p50 / p99",
+        f"{fmt(p50)} / {fmt(p99)} ms (coverage {fmt(100 * cov if cov is not None else None, '%', 2)})",
+        f"<= {t50} / {t99} ms", ok(p50 is not None and p50 <= t50 and p99 <= t99))
+    cp = get(d, "results.overhead.copies_per_object")
+    row(f"{name}: payload copies received per node per object", fmt(cp, "", 2), "<= 1.3",
+        ok(cp <= 1.3) if cp is not None else "n/a")
+    bs, size = get(d, "results.overhead.bytes_sent_per_object_received"), get(d, "results.overhead.report_body_bytes_mean")
+    if bs is not None and size:
+        lim = 1.3 * size + 400
+        row(f"{name}: bytes sent per node per object received", f"{fmt(bs)} B (body {fmt(size)} B)",
+            f"<= 1.3 x body + 400 = {fmt(lim)} B", ok(bs <= lim))
+    sizes.append((name, d))
+
+for run_name, what in (("p2014", "recon every 2 s (simulator default)"),
+                       ("idle2014", "recon every 30 s (production default)")):
+    d = load(run_name)
+    idle = get(d, "results.idle.bytes_sent_per_node_per_s") if d else None
+    row(f"jcsip-2014: idle traffic sent per node, 30 s with no workload, {what}", fmt(idle, " B/s"),
+        "< 1,000 B/s", ok(idle < 1000) if idle is not None else "n/a")
+
+d = load("off2014")
+cu = (get(d, "results.catchup") or [None])[0] if d else None
+if cu:
+    row(f"jcsip-2014: catch-up of a node offline for the whole FY2014 workload ({get(d, 'run.reports')} reports)",
+        f"{fmt(cu['catchup_ms'])} ms from its start (answering after {fmt(cu.get('ready_ms'))} ms), "
+        f"{cu['objects']} objects, {fmt(cu.get('bytes_received'))} bytes received"
+        f" (missing after: {cu['missing']})", "< 1,000 ms", ok(cu["catchup_ms"] < 1000 and cu["missing"] == 0))
+else:
+    row("jcsip-2014: catch-up of a node offline for the whole workload", "run failed", "< 1,000 ms", "**misses**")
+
+d = load("k2014")
+if d:
+    st, miss = get(d, "run.settle_s"), get(d, "results.deliveries.missing")
+    row("jcsip-2014: coverage back to 100% after 20% of nodes killed and restarted",
+        f"{fmt(st, ' s', 1)} after the restart (missing {miss})", "100% within 60 s",
+        ok(miss == 0 and st <= 60))
+else:
+    row("jcsip-2014: coverage after 20% killed", "run failed", "100% within 60 s", "**misses**")
+
+d = load("p2018")
+print(f"Command: `make bench` (bench/bench_net.sh): `sigmesh-sim run --workload fy2014 --rate {rate} "
+      f"--body-bytes {body} --seed 2014` on the J-CSIP shapes, {reports} reports per run unless noted, "
+      f"one real sigmeshd per organization on 127.0.0.1 (CURVE, LMDB), nodes configured with "
+      f"recon_interval_ms = 2000 by the simulator. Same machine as above (nproc {os.cpu_count()}); "
+      f"load average {load0} when it started (the machine is shared: latencies include that).")
+print()
+print("| figure | measured | target | |")
+print("|---|---|---|---|")
+for r in rows:
+    print(r)
+print()
+if d:
+    n = get(d, "run.organizations")
+    rss = get(d, "results.overhead.rss_peak_kb_mean")
+    cpu = get(d, "results.overhead.cpu_s_mean")
+    span = (get(d, "run.workload_s") or 0) + (get(d, "run.settle_s") or 0)
+    mem = 0
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1])
+    except OSError:
+        pass
+    if rss and cpu is not None and span > 0:
+        share = cpu / span
+        print(f"scale-1000: per node in the jcsip-2018 run ({n} nodes): peak RSS {fmt(rss / 1024, ' MB', 1)}, "
+              f"CPU {fmt(100 * share, '%', 2)} of a core on average. 1000 nodes would need about "
+              f"{fmt(1000 * rss / 1024 / 1024, ' GB', 1)} of {fmt(mem / 1024 / 1024, ' GB', 1)} RAM and "
+              f"{fmt(1000 * share, ' cores', 1)} of {os.cpu_count()} at this load"
+              + (f"; the scale-{scale} run is above." if scale else
+                 "; run it with `BENCH_NET_SCALE=1000 make bench` where that fits (not by default)."))
+        print()
+fails = [r for r in ("p2014", "off2014", "k2014", "p2018") if load(r) and get(load(r), "verdict") != "PASS"]
+for r in fails:
+    print(f"- run {r}: verdict {get(load(r), 'verdict')}")
+for r in ("p2014", "off2014", "k2014", "p2018"):
+    x = load(r)
+    if x:
+        print(f"- run {r}: {get(x, 'run.profile')}, faults {get(x, 'run.faults')}, "
+              f"{get(x, 'run.reports')} reports, setup {fmt(get(x, 'run.setup_s'), ' s', 1)}, "
+              f"workload {fmt(get(x, 'run.workload_s'), ' s', 1)}, settle {fmt(get(x, 'run.settle_s'), ' s', 1)}, "
+              f"leaks {get(x, 'results.leaks.count')}, missing {get(x, 'results.deliveries.missing')}")
+print()
+EOF
