@@ -498,7 +498,8 @@ static int check_scope(node_t *n, sm_msg *m, struct peer *from, sm_err *err)
 		} else {
 			if (!tlp_may_receive(rep, rel, n_rel, m->u.h.originator, &mem))
 				return sm_fail(err, SM_ESCOPE, "sighting by an organization outside the report's audience");
-			if (m->u.sighting.originator_only && !same(me, rep->h.originator))
+			if (m->u.sighting.originator_only && !same(me, rep->h.originator) &&
+			    !same(me, m->u.h.originator))
 				return sm_fail(err, SM_ESCOPE, "sighting meant for the originator only");
 		}
 		if (from && !tlp_may_receive(rep, rel, n_rel, from->org, &mem))

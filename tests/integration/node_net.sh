@@ -165,6 +165,8 @@ grep -q "$AMBER" search.json && ok search_finds_indicator || bad search_finds_in
 SIGHT=$(ctl C sight "$AMBER")
 exactly sighting_follows_report "$SIGHT" A B C D
 ctl A show "$AMBER" --json | grep -q '"sighting_count": 1' && ok originator_sees_sighting || bad originator_sees_sighting "no sighting on A"
+PRIV=$(ctl D sight "$AMBER" --originator-only --note "seen at our gateway")
+exactly originator_only_sighting "$PRIV" A D
 
 # release: AMBER for chem, widened to power by its originator only
 if ctl B release "$AMBER" --sig power >/dev/null 2>&1; then bad release_only_by_originator "B could release"; else ok release_only_by_originator; fi
