@@ -8,6 +8,7 @@
  * the strict decode of the signed bytes. An unsigned forgery therefore
  * never reaches the map walker.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "proto/codec.h"
@@ -294,12 +295,55 @@ fail:
 	return -1;
 }
 
+/* Would dec_ids accept o? The same checks without building any error
+ * message, so the success path needs no field name (see dec_audience). */
+static bool ids_ok(const msgpack_object *o, uint32_t maxn)
+{
+	const msgpack_object *it;
+	uint32_t n;
+
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return false;
+	it = o->via.array.ptr;
+	n = o->via.array.size;
+	if (n == 0 || n > maxn)
+		return false;
+	for (uint32_t i = 0; i < n; i++) {
+		if (it[i].type != MSGPACK_OBJECT_BIN || it[i].via.bin.size != SM_ID_LEN)
+			return false;
+		if (i > 0 && memcmp(it[i - 1].via.bin.ptr, it[i].via.bin.ptr, SM_ID_LEN) >= 0)
+			return false;
+	}
+	return true;
+}
+
+/* dec_ids for the audience's field key ("orgs", "sigs") of the map named
+ * what; the "what.key (name)" label is formatted only on failure. */
+static int dec_aud_ids(const msgpack_object *o, uint32_t maxn, const char *what,
+    unsigned key, const char *name, uint8_t (**out)[SM_ID_LEN], uint32_t *n_out,
+    sm_err *err)
+{
+	char nm[64];
+	uint32_t n;
+
+	if (ids_ok(o, maxn)) {
+		n = o->via.array.size;
+		if ((*out = malloc((size_t)n * SM_ID_LEN))) {
+			for (uint32_t i = 0; i < n; i++)
+				memcpy((*out)[i], o->via.array.ptr[i].via.bin.ptr, SM_ID_LEN);
+			*n_out = n;
+			return 0;
+		}
+	}
+	snprintf(nm, sizeof(nm), "%s.%u (%s)", what, key, name);
+	return dec_ids(o, maxn, nm, out, n_out, err);
+}
+
 /* audience map {1 federation (only true), 2 orgs, 3 sigs}. */
 static int dec_audience(const msgpack_object *o, const char *what, sm_audience *a, sm_err *err)
 {
 	codec_map m;
 	const msgpack_object *v;
-	char nm[64];
 
 	memset(a, 0, sizeof(*a));
 	if (codec_map_begin(&m, o, what, err) < 0)
@@ -310,16 +354,12 @@ static int dec_audience(const msgpack_object *o, const char *what, sm_audience *
 		if (!a->federation)
 			return sm_fail(err, SM_ENONCANON, "%s.1 (federation): false must be omitted", what);
 	}
-	if ((v = codec_map_field(&m, 2))) {
-		snprintf(nm, sizeof(nm), "%s.2 (orgs)", what);
-		if (dec_ids(v, SM_MAX_AUDIENCE_ORGS, nm, &a->orgs, &a->n_orgs, err) < 0)
-			goto fail;
-	}
-	if ((v = codec_map_field(&m, 3))) {
-		snprintf(nm, sizeof(nm), "%s.3 (sigs)", what);
-		if (dec_ids(v, SM_MAX_AUDIENCE_SIGS, nm, &a->sigs, &a->n_sigs, err) < 0)
-			goto fail;
-	}
+	if ((v = codec_map_field(&m, 2)) &&
+	    dec_aud_ids(v, SM_MAX_AUDIENCE_ORGS, what, 2, "orgs", &a->orgs, &a->n_orgs, err) < 0)
+		goto fail;
+	if ((v = codec_map_field(&m, 3)) &&
+	    dec_aud_ids(v, SM_MAX_AUDIENCE_SIGS, what, 3, "sigs", &a->sigs, &a->n_sigs, err) < 0)
+		goto fail;
 	if (codec_map_end(&m, err) < 0)
 		goto fail;
 	return 0;
