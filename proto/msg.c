@@ -229,18 +229,30 @@ static uint8_t *sig_input(uint8_t type, const uint8_t *tbs, size_t tbs_len, size
 	return m;
 }
 
+/* Typical sightings, retractions and small reports fit: verifying them
+ * needs no allocation. */
+#define SIG_INPUT_STACK 4096
+
 int msg_object_verify(const sm_object *o, sm_err *err)
 {
+	uint8_t stack[SIG_INPUT_STACK], *m;
 	size_t n;
-	uint8_t *m;
 	int ok;
 
 	if (!o || !o->signer || !o->sig || !o->tbs)
 		return sm_fail(err, SM_EINVAL, "object: not split");
-	if (!(m = sig_input(o->type, o->tbs, o->tbs_len, &n)))
+	if (o->tbs_len <= sizeof(stack) - SIG_CTX_LEN - 1) {
+		m = stack;
+		memcpy(m, SIG_CTX, SIG_CTX_LEN);
+		m[SIG_CTX_LEN] = o->type;
+		memcpy(m + SIG_CTX_LEN + 1, o->tbs, o->tbs_len);
+		n = SIG_CTX_LEN + 1 + o->tbs_len;
+	} else if (!(m = sig_input(o->type, o->tbs, o->tbs_len, &n))) {
 		return sm_fail(err, SM_ENOMEM, "object: out of memory");
+	}
 	ok = crypto_sign_verify_detached(o->sig, m, n, o->signer) == 0;
-	free(m);
+	if (m != stack)
+		free(m);
 	if (!ok)
 		return sm_fail(err, SM_ESIG, "object.3 (sig): signature does not verify");
 	return 0;
