@@ -1,6 +1,7 @@
 /*
  * proto/codec.c — canonical msgpack writing and strict reading; see codec.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "proto/codec.h"
@@ -304,42 +305,68 @@ static const msgpack_object *field(codec_map *m, uint64_t key, bool required, sm
 	return o;
 }
 
-int codec_as_uint(const msgpack_object *o, uint64_t min, uint64_t max,
-    uint64_t *out, const char *what, sm_err *err)
+/*
+ * Field names for error messages ("report.6") are built only when a check
+ * fails: the success path of a decode makes many getter calls, and an
+ * snprintf for each cost more than the checks themselves. A name is the
+ * map's "what" plus, for map fields, ".key".
+ */
+typedef struct fname {
+	const char *what;
+	uint64_t key;
+	bool keyed;
+} fname;
+
+#define FNAME_MAX 96
+
+static const char *fname_str(const fname *f, char buf[FNAME_MAX])
 {
+	if (!f->keyed)
+		return f->what;
+	snprintf(buf, FNAME_MAX, "%s.%llu", f->what, (unsigned long long)f->key);
+	return buf;
+}
+
+static int as_uint(const msgpack_object *o, uint64_t min, uint64_t max,
+    uint64_t *out, const fname *f, sm_err *err)
+{
+	char b[FNAME_MAX];
+
 	*out = 0;
 	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-		return sm_fail(err, SM_EMALFORMED, "%s: expected an unsigned integer", what);
+		return sm_fail(err, SM_EMALFORMED, "%s: expected an unsigned integer", fname_str(f, b));
 	if (o->via.u64 < min || o->via.u64 > max)
-		return sm_fail(err, SM_EBOUND, "%s: %llu outside [%llu, %llu]", what,
+		return sm_fail(err, SM_EBOUND, "%s: %llu outside [%llu, %llu]", fname_str(f, b),
 		    (unsigned long long)o->via.u64, (unsigned long long)min,
 		    (unsigned long long)max);
 	*out = o->via.u64;
 	return 0;
 }
 
-int codec_as_bin(const msgpack_object *o, size_t minlen, size_t maxlen,
-    const uint8_t **p, size_t *n, const char *what, sm_err *err)
+static int as_bin(const msgpack_object *o, size_t minlen, size_t maxlen,
+    const uint8_t **p, size_t *n, const fname *f, sm_err *err)
 {
+	char b[FNAME_MAX];
+
 	*p = NULL;
 	*n = 0;
 	if (o->type != MSGPACK_OBJECT_BIN)
-		return sm_fail(err, SM_EMALFORMED, "%s: expected binary", what);
+		return sm_fail(err, SM_EMALFORMED, "%s: expected binary", fname_str(f, b));
 	if (o->via.bin.size < minlen || o->via.bin.size > maxlen)
-		return sm_fail(err, SM_EBOUND, "%s: %u bytes, allowed %zu to %zu", what,
+		return sm_fail(err, SM_EBOUND, "%s: %u bytes, allowed %zu to %zu", fname_str(f, b),
 		    o->via.bin.size, minlen, maxlen);
 	*p = (const uint8_t *)o->via.bin.ptr;
 	*n = o->via.bin.size;
 	return 0;
 }
 
-int codec_as_binfix(const msgpack_object *o, uint8_t *out, size_t n,
-    const char *what, sm_err *err)
+static int as_binfix(const msgpack_object *o, uint8_t *out, size_t n,
+    const fname *f, sm_err *err)
 {
 	const uint8_t *p;
 	size_t len;
 
-	if (codec_as_bin(o, n, n, &p, &len, what, err) < 0) {
+	if (as_bin(o, n, n, &p, &len, f, err) < 0) {
 		memset(out, 0, n);
 		return -1;
 	}
@@ -347,64 +374,111 @@ int codec_as_binfix(const msgpack_object *o, uint8_t *out, size_t n,
 	return 0;
 }
 
-int codec_as_str(const msgpack_object *o, size_t maxlen, const char **p,
-    size_t *n, const char *what, sm_err *err)
+static int as_str(const msgpack_object *o, size_t maxlen, const char **p,
+    size_t *n, const fname *f, sm_err *err)
 {
+	char b[FNAME_MAX];
+
 	*p = NULL;
 	*n = 0;
 	if (o->type != MSGPACK_OBJECT_STR)
-		return sm_fail(err, SM_EMALFORMED, "%s: expected a string", what);
+		return sm_fail(err, SM_EMALFORMED, "%s: expected a string", fname_str(f, b));
 	if (o->via.str.size > maxlen)
-		return sm_fail(err, SM_EBOUND, "%s: %u bytes, max %zu", what, o->via.str.size, maxlen);
+		return sm_fail(err, SM_EBOUND, "%s: %u bytes, max %zu", fname_str(f, b),
+		    o->via.str.size, maxlen);
 	if (!codec_utf8_ok(o->via.str.ptr, o->via.str.size))
-		return sm_fail(err, SM_EMALFORMED, "%s: not valid UTF-8 (or contains NUL)", what);
+		return sm_fail(err, SM_EMALFORMED, "%s: not valid UTF-8 (or contains NUL)",
+		    fname_str(f, b));
 	*p = o->via.str.ptr;
 	*n = o->via.str.size;
 	return 0;
 }
 
-int codec_as_strdup(const msgpack_object *o, size_t maxlen, char **out,
-    const char *what, sm_err *err)
+static int as_strdup(const msgpack_object *o, size_t maxlen, char **out,
+    const fname *f, sm_err *err)
 {
+	char b[FNAME_MAX];
 	const char *p;
 	size_t n;
 
 	*out = NULL;
-	if (codec_as_str(o, maxlen, &p, &n, what, err) < 0)
+	if (as_str(o, maxlen, &p, &n, f, err) < 0)
 		return -1;
 	if (!(*out = malloc(n + 1)))
-		return sm_fail(err, SM_ENOMEM, "%s: out of memory", what);
+		return sm_fail(err, SM_ENOMEM, "%s: out of memory", fname_str(f, b));
 	memcpy(*out, p, n);
 	(*out)[n] = '\0';
 	return 0;
 }
 
-int codec_as_array(const msgpack_object *o, uint32_t maxn,
-    const msgpack_object **items, uint32_t *n, const char *what, sm_err *err)
+static int as_array(const msgpack_object *o, uint32_t maxn,
+    const msgpack_object **items, uint32_t *n, const fname *f, sm_err *err)
 {
+	char b[FNAME_MAX];
+
 	*items = NULL;
 	*n = 0;
 	if (o->type != MSGPACK_OBJECT_ARRAY)
-		return sm_fail(err, SM_EMALFORMED, "%s: expected an array", what);
+		return sm_fail(err, SM_EMALFORMED, "%s: expected an array", fname_str(f, b));
 	if (o->via.array.size > maxn)
-		return sm_fail(err, SM_EBOUND, "%s: %u elements, max %u", what, o->via.array.size, maxn);
+		return sm_fail(err, SM_EBOUND, "%s: %u elements, max %u", fname_str(f, b),
+		    o->via.array.size, maxn);
 	*items = o->via.array.ptr;
 	*n = o->via.array.size;
 	return 0;
 }
 
-/* Name of field key in map m, for messages: "report.6". */
-#define NAME(m, key, buf) (snprintf(buf, sizeof(buf), "%s.%llu", (m)->what, (unsigned long long)(key)), buf)
+/* ---- bare objects: "what" names the object itself ---- */
+
+#define BARE(what) (&(const fname){ (what), 0, false })
+#define KEYED(m, key) (&(const fname){ (m)->what, (key), true })
+
+int codec_as_uint(const msgpack_object *o, uint64_t min, uint64_t max,
+    uint64_t *out, const char *what, sm_err *err)
+{
+	return as_uint(o, min, max, out, BARE(what), err);
+}
+
+int codec_as_bin(const msgpack_object *o, size_t minlen, size_t maxlen,
+    const uint8_t **p, size_t *n, const char *what, sm_err *err)
+{
+	return as_bin(o, minlen, maxlen, p, n, BARE(what), err);
+}
+
+int codec_as_binfix(const msgpack_object *o, uint8_t *out, size_t n,
+    const char *what, sm_err *err)
+{
+	return as_binfix(o, out, n, BARE(what), err);
+}
+
+int codec_as_str(const msgpack_object *o, size_t maxlen, const char **p,
+    size_t *n, const char *what, sm_err *err)
+{
+	return as_str(o, maxlen, p, n, BARE(what), err);
+}
+
+int codec_as_strdup(const msgpack_object *o, size_t maxlen, char **out,
+    const char *what, sm_err *err)
+{
+	return as_strdup(o, maxlen, out, BARE(what), err);
+}
+
+int codec_as_array(const msgpack_object *o, uint32_t maxn,
+    const msgpack_object **items, uint32_t *n, const char *what, sm_err *err)
+{
+	return as_array(o, maxn, items, n, BARE(what), err);
+}
+
+/* ---- map fields: named "what.key" ---- */
 
 int codec_get_uint(codec_map *m, uint64_t key, bool required, uint64_t min,
     uint64_t max, uint64_t *out, sm_err *err)
 {
-	char nm[96];
 	int rc;
 	const msgpack_object *o = field(m, key, required, err, &rc);
 
 	*out = 0;
-	return o ? codec_as_uint(o, min, max, out, NAME(m, key, nm), err) : rc;
+	return o ? as_uint(o, min, max, out, KEYED(m, key), err) : rc;
 }
 
 int codec_get_bool(codec_map *m, uint64_t key, bool required, bool *out, sm_err *err)
@@ -425,19 +499,17 @@ int codec_get_bool(codec_map *m, uint64_t key, bool required, bool *out, sm_err 
 int codec_get_bin(codec_map *m, uint64_t key, bool required, size_t minlen,
     size_t maxlen, const uint8_t **p, size_t *n, sm_err *err)
 {
-	char nm[96];
 	int rc;
 	const msgpack_object *o = field(m, key, required, err, &rc);
 
 	*p = NULL;
 	*n = 0;
-	return o ? codec_as_bin(o, minlen, maxlen, p, n, NAME(m, key, nm), err) : rc;
+	return o ? as_bin(o, minlen, maxlen, p, n, KEYED(m, key), err) : rc;
 }
 
 int codec_get_binfix(codec_map *m, uint64_t key, bool required, uint8_t *out,
     size_t n, sm_err *err)
 {
-	char nm[96];
 	int rc;
 	const msgpack_object *o = field(m, key, required, err, &rc);
 
@@ -445,40 +517,37 @@ int codec_get_binfix(codec_map *m, uint64_t key, bool required, uint8_t *out,
 		memset(out, 0, n);
 		return rc;
 	}
-	return codec_as_binfix(o, out, n, NAME(m, key, nm), err);
+	return as_binfix(o, out, n, KEYED(m, key), err);
 }
 
 int codec_get_str(codec_map *m, uint64_t key, bool required, size_t maxlen,
     const char **p, size_t *n, sm_err *err)
 {
-	char nm[96];
 	int rc;
 	const msgpack_object *o = field(m, key, required, err, &rc);
 
 	*p = NULL;
 	*n = 0;
-	return o ? codec_as_str(o, maxlen, p, n, NAME(m, key, nm), err) : rc;
+	return o ? as_str(o, maxlen, p, n, KEYED(m, key), err) : rc;
 }
 
 int codec_get_strdup(codec_map *m, uint64_t key, bool required, size_t maxlen,
     char **out, sm_err *err)
 {
-	char nm[96];
 	int rc;
 	const msgpack_object *o = field(m, key, required, err, &rc);
 
 	*out = NULL;
-	return o ? codec_as_strdup(o, maxlen, out, NAME(m, key, nm), err) : rc;
+	return o ? as_strdup(o, maxlen, out, KEYED(m, key), err) : rc;
 }
 
 int codec_get_array(codec_map *m, uint64_t key, bool required, uint32_t maxn,
     const msgpack_object **items, uint32_t *n, sm_err *err)
 {
-	char nm[96];
 	int rc;
 	const msgpack_object *o = field(m, key, required, err, &rc);
 
 	*items = NULL;
 	*n = 0;
-	return o ? codec_as_array(o, maxn, items, n, NAME(m, key, nm), err) : rc;
+	return o ? as_array(o, maxn, items, n, KEYED(m, key), err) : rc;
 }
