@@ -32,7 +32,9 @@
 #include "node/node.h"
 #include "node/node_impl.h"
 #include "node/transport.h"
+#include "node/verify.h"
 #include "proto/wire.h"
+#include <unistd.h>
 
 #define IHAVE_FLUSH_MS 50
 #define GRAFT_WAIT_MS 150
@@ -45,7 +47,11 @@
 #define RATE_FRAMES_PER_S 4000.0	/* token bucket per peer */
 #define RATE_BURST 8000.0
 
+#define MAX_INFLIGHT 4096	/* objects handed to the workers, not yet stored */
+
 static const uint8_t FED_SCOPE[SM_ID_LEN];	/* all zero: the federation scope */
+
+static void strike(node_t *n, struct peer *p, const char *what, const sm_err *err);
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -568,77 +574,89 @@ static int batch_open(node_t *n, sm_err *err)
 	return 0;
 }
 
-/*
- * Take one object (from a peer, or created here when from is NULL) into
- * the open batch. 0: stored (or harmless duplicate); -1 with err: refused.
- */
-int node_ingest(node_t *n, const uint8_t *obj, size_t len, struct peer *from, sm_err *err)
+/* Is id held already? On a copy from a peer, PRUNE the link for its
+ * scope (Plumtree): the peer then only announces ids of that scope. */
+static bool ingest_dup(node_t *n, const uint8_t id[SM_ID_LEN], struct peer *from)
 {
-	uint8_t id[SM_ID_LEN];
-	sm_msg m;
+	scope_entry *e = scope_get(n->scope, id);
+
+	if (!e)
+		return false;
+	n->c.duplicates++;
+	if (from) {
+		from->duplicates_in++;
+		scope_entry *r = scope_report_of(n->scope, e);
+		const uint8_t *sc = r ? tree_scope(n, r, from->org) : NULL;
+		if (sc && !peer_lazy(from, sc)) {
+			size_t flen = 0;
+			peer_set_lazy(from, sc, true);
+			node_send(n, from, wire_prune(sc, &flen), &flen);
+		}
+	}
+	return true;
+}
+
+/*
+ * Take one verified object (job done by verify_run, on a worker or here)
+ * into the open batch: scope check, store, index, remember for forwarding
+ * after the commit. 0: stored (or harmless duplicate); -1 with err.
+ */
+static int ingest_job(node_t *n, verify_job *j, struct peer *from, sm_err *err)
+{
+	sm_msg *m = &j->msg;
 	store_meta meta;
 	scope_entry *e;
 
-	if (len > SM_MAX_OBJECT)
-		return sm_fail(err, SM_EBOUND, "object of %zu bytes, max %u", len, SM_MAX_OBJECT);
-	msg_object_id(obj, len, id);
-	/* duplicates are dropped before any signature check: each object is
-	 * verified once per node */
-	if ((e = scope_get(n->scope, id))) {
-		n->c.duplicates++;
-		if (from) {
-			from->duplicates_in++;
-			scope_entry *r = scope_report_of(n->scope, e);
-			const uint8_t *sc = r ? tree_scope(n, r, from->org) : NULL;
-			if (sc && !peer_lazy(from, sc)) {
-				size_t flen = 0;
-				peer_set_lazy(from, sc, true);
-				node_send(n, from, wire_prune(sc, &flen), &flen);
-			}
-		}
+	if (ingest_dup(n, j->id, from))
 		return 0;
-	}
-	if (msg_decode(obj, len, now_ms(), &m, err) < 0)
-		return -1;
-	if (check_scope(n, &m, from, err) < 0) {
-		msg_clear(&m);
+	if (j->rc < 0) {
+		if (err)
+			*err = j->err;
 		return -1;
 	}
-	if (batch_open(n, err) < 0) {
-		msg_clear(&m);
+	if (check_scope(n, m, from, err) < 0 || batch_open(n, err) < 0)
 		return -1;
-	}
 	memset(&meta, 0, sizeof(meta));
-	memcpy(meta.id, id, SM_ID_LEN);
-	meta.type = m.type;
-	memcpy(meta.originator, m.u.h.originator, SM_ID_LEN);
-	meta.seq = m.u.h.seq;
-	meta.created_ms = m.u.h.created_ms;
-	if (m.type == SM_MSG_REPORT) {
-		meta.tlp = m.u.report.tlp;
+	memcpy(meta.id, j->id, SM_ID_LEN);
+	meta.type = m->type;
+	memcpy(meta.originator, m->u.h.originator, SM_ID_LEN);
+	meta.seq = m->u.h.seq;
+	meta.created_ms = m->u.h.created_ms;
+	if (m->type == SM_MSG_REPORT) {
+		meta.tlp = m->u.report.tlp;
 	} else {
-		const uint8_t *ref = m.type == SM_MSG_SIGHTING ? m.u.sighting.report :
-		    m.type == SM_MSG_RETRACTION ? m.u.retraction.report : m.u.release.report;
+		const uint8_t *ref = m->type == SM_MSG_SIGHTING ? m->u.sighting.report :
+		    m->type == SM_MSG_RETRACTION ? m->u.retraction.report : m->u.release.report;
 		scope_entry *r = scope_get(n->scope, ref);
 		meta.has_ref = true;
 		memcpy(meta.ref, ref, SM_ID_LEN);
 		meta.tlp = r && r->msg.type == SM_MSG_REPORT ? r->msg.u.report.tlp : SM_TLP_AMBER;
 	}
-	if (store_put(n->store, &meta, obj, len, err) < 0) {
-		msg_clear(&m);
+	if (store_put(n->store, &meta, j->obj, j->len, err) < 0) {
 		if (err && err->code == SM_EEXISTS) {
 			sm_err_clear(err);
 			return 0;
 		}
 		return -1;
 	}
-	if (!(e = scope_add(n->scope, &m, meta.arrival))) {
-		msg_clear(&m);
+	/* scope_add takes the message: the job no longer owns it */
+	e = scope_add(n->scope, m, meta.arrival);
+	j->rc = -1;
+	if (!e)
 		return sm_fail(err, SM_ENOMEM, "out of memory");
+	if (e->msg.type == SM_MSG_REPORT) {
+		if (j->readable) {
+			for (size_t i = 0; i < j->n_ind; i++)
+				if (store_index(n->store, j->ind[i].type, j->ind[i].value, e->msg.id, err) < 0)
+					break;
+		} else if (e->n_rel) {
+			/* readable, if at all, only through a release held
+			 * before the report: the slow path, from the store */
+			index_report(n, e);
+		}
 	}
-	if (e->msg.type == SM_MSG_REPORT)
-		index_report(n, e);
-	/* remember for after the commit: forward, publish */
+	/* remember for after the commit: forward, publish. The object moves
+	 * from the job to the pending list. */
 	if (n->n_pending == n->cap_pending) {
 		size_t c = n->cap_pending ? 2 * n->cap_pending : 64;
 		struct pending *p = realloc(n->pending, c * sizeof(*p));
@@ -649,19 +667,74 @@ int node_ingest(node_t *n, const uint8_t *obj, size_t len, struct peer *from, sm
 	}
 	struct pending *pd = &n->pending[n->n_pending++];
 	pd->e = e;
-	pd->obj = malloc(len);
-	if (pd->obj)
-		memcpy(pd->obj, obj, len);
-	pd->len = len;
+	pd->obj = j->obj;
+	pd->len = j->len;
+	j->obj = NULL;
 	memset(pd->from, 0, SM_ID_LEN);
 	pd->has_from = from != NULL;
-	if (from)
-		memcpy(pd->from, from->org, SM_ID_LEN);
 	if (from) {
+		memcpy(pd->from, from->org, SM_ID_LEN);
 		from->objects_in++;
 		n->c.received_objects++;
 	}
 	return 0;
+}
+
+/*
+ * Take one object (from a peer, or created here when from is NULL) into
+ * the open batch, verifying it on this thread. 0: stored (or harmless
+ * duplicate); -1 with err: refused.
+ */
+int node_ingest(node_t *n, const uint8_t *obj, size_t len, struct peer *from, sm_err *err)
+{
+	uint8_t id[SM_ID_LEN];
+	verify_job *j;
+	int rc;
+
+	if (len > SM_MAX_OBJECT)
+		return sm_fail(err, SM_EBOUND, "object of %zu bytes, max %u", len, SM_MAX_OBJECT);
+	/* duplicates are dropped before any signature check: each object is
+	 * verified once per node */
+	msg_object_id(obj, len, id);
+	if (ingest_dup(n, id, from))
+		return 0;
+	if (!(j = verify_job_new(obj, len, from ? from->org : NULL, now_ms())))
+		return sm_fail(err, SM_ENOMEM, "out of memory");
+	verify_run(j, node_me(n), identity_public(n->id)->box_pk, identity_box_sk(n->id));
+	rc = ingest_job(n, j, from, err);
+	verify_job_free(&j);
+	return rc;
+}
+
+/* Why an object from a peer was not stored: early (deferred), our own
+ * trouble (logged), or the peer's fault (a strike). */
+static void ingest_failed(node_t *n, struct peer *p, const sm_err *e)
+{
+	if (e->code == SM_ENOTFOUND) {
+		n->c.deferred++;	/* not wrong, just early */
+		log_debug("peer: deferred an object: %s", e->msg);
+	} else if (e->code == SM_EFULL || e->code == SM_EIO || e->code == SM_ENOMEM) {
+		log_error("store: %s", e->msg);
+	} else if (p)
+		strike(n, p, "object", e);
+}
+
+/* Objects the workers have verified, in the order they arrived. */
+static void drain_verified(node_t *n)
+{
+	verify_job *j;
+
+	while ((j = verify_take(n->verify))) {
+		struct peer *p = node_peer(n, j->from, false);
+		sm_err e = {0};
+		if (ingest_job(n, j, p, &e) < 0)
+			ingest_failed(n, p, &e);
+		verify_job_free(&j);
+		if (n->n_pending >= NODE_BATCH) {
+			sm_err ce = {0};
+			node_commit(n, &ce);
+		}
+	}
 }
 
 /* Rebuild the scope table from the store (start-up, and after a failed
@@ -1273,17 +1346,20 @@ static void on_frame(node_t *n, const uint8_t org[SM_ID_LEN], const uint8_t *buf
 		on_hello(n, p, f);
 		break;
 	case WIRE_OBJECTS:
+		/* duplicates are dropped here, before any signature check;
+		 * the rest goes to the workers and comes back, in order, to
+		 * drain_verified */
 		for (uint32_t i = 0; i < f->n_objs; i++) {
-			sm_err e = {0};
-			if (node_ingest(n, f->objs[i], f->obj_lens[i], p, &e) < 0) {
-				if (e.code == SM_ENOTFOUND) {
-					n->c.deferred++;	/* not wrong, just early */
-					log_debug("peer: deferred an object: %s", e.msg);
-				} else if (e.code == SM_EFULL || e.code == SM_EIO || e.code == SM_ENOMEM) {
-					log_error("store: %s", e.msg);
-				} else
-					strike(n, p, "object", &e);
+			uint8_t id[SM_ID_LEN];
+			verify_job *j;
+			msg_object_id(f->objs[i], f->obj_lens[i], id);
+			if (ingest_dup(n, id, p))
+				continue;
+			if (!(j = verify_job_new(f->objs[i], f->obj_lens[i], p->org, now_ms()))) {
+				log_error("ingest: out of memory");
+				break;
 			}
+			verify_submit(n->verify, j);
 		}
 		break;
 	case WIRE_IHAVE:
@@ -1372,6 +1448,11 @@ node_t *node_new(const config *cfg, sm_err *err)
 	}
 	if (reload_scope(n, err) < 0)
 		goto fail;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* the node's thread keeps LMDB and ZeroMQ; the other cores verify */
+	if (!(n->verify = verify_new(cpus > 2 ? (size_t)cpus - 1 : 1, node_me(n),
+	    identity_public(n->id)->box_pk, identity_box_sk(n->id), err)))
+		goto fail;
 	if (!(n->zctx = zmq_ctx_new())) {
 		sm_fail(err, SM_EIO, "zmq context");
 		goto fail;
@@ -1396,6 +1477,8 @@ void node_destroy(node_t **np)
 
 	if (!n)
 		return;
+	/* objects still with the workers were never acknowledged: drop them */
+	verify_destroy(&n->verify);
 	if (n->in_batch) {
 		sm_err e = {0};
 		node_commit(n, &e);
@@ -1427,13 +1510,17 @@ int node_run(node_t *n)
 		if (n->peers[i]->neighbor)
 			send_hello(n, n->peers[i]);
 	while (!n->stop) {
-		zmq_pollitem_t items[3] = {
+		zmq_pollitem_t items[4] = {
 			{ transport_zap(n->tp), 0, ZMQ_POLLIN, 0 },
 			{ transport_router(n->tp), 0, ZMQ_POLLIN, 0 },
 			{ n->control, 0, ZMQ_POLLIN, 0 },
+			{ NULL, verify_fd(n->verify), ZMQ_POLLIN, 0 },
 		};
 		long timeout = n->in_batch ? 2 : IHAVE_FLUSH_MS;
-		if (zmq_poll(items, 3, timeout) < 0) {
+		/* while the workers are full, leave frames in ZeroMQ's queue */
+		if (verify_inflight(n->verify) >= MAX_INFLIGHT)
+			items[1].events = 0;
+		if (zmq_poll(items, 4, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", zmq_strerror(errno));
@@ -1447,7 +1534,8 @@ int node_run(node_t *n)
 			for (int k = 0; k < 512; k++) {
 				uint8_t org[SM_ID_LEN];
 				zmq_msg_t msg;
-				if (transport_recv(n->tp, org, &msg) < 0)
+				if (verify_inflight(n->verify) >= MAX_INFLIGHT ||
+				    transport_recv(n->tp, org, &msg) < 0)
 					break;
 				on_frame(n, org, zmq_msg_data(&msg), zmq_msg_size(&msg));
 				zmq_msg_close(&msg);
@@ -1455,9 +1543,10 @@ int node_run(node_t *n)
 					break;
 			}
 		}
+		drain_verified(n);
 		uint64_t now = now_ms();
 		if (n->in_batch && (n->n_pending >= NODE_BATCH || now - n->batch_start_ms >= NODE_BATCH_MS ||
-		    !(items[1].revents & ZMQ_POLLIN))) {
+		    (!(items[1].revents & ZMQ_POLLIN) && verify_inflight(n->verify) == 0))) {
 			sm_err err = {0};
 			node_commit(n, &err);
 		}

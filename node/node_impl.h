@@ -9,6 +9,7 @@
 #include "node/node.h"
 #include "node/scope.h"
 #include "node/transport.h"
+#include "node/verify.h"
 #include "proto/recon.h"
 #include "proto/wire.h"
 
@@ -63,6 +64,7 @@ struct node {
 	scope_t *scope;
 	void *zctx;
 	transport_t *tp;
+	verify_t *verify;		/* crypto workers for objects from peers */
 	void *control;			/* REP, ipc in the data dir */
 	void *feed;			/* PUB, ipc in the data dir */
 	struct peer **peers;
