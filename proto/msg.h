@@ -178,6 +178,27 @@ int msg_object_verify(const sm_object *o, sm_err *err) __attribute__((warn_unuse
  */
 int msg_decode(const uint8_t *buf, size_t len, uint64_t now_ms, sm_msg *out,
     sm_err *err) __attribute__((warn_unused_result));
+
+/*
+ * !!! TRUSTED INPUT ONLY — NO SIGNATURE CHECK !!!
+ *
+ * msg_decode_trusted is msg_decode WITHOUT the Ed25519 signature check and
+ * WITHOUT the clock-skew check; every other check is the same (size bound,
+ * canonical encoding, version, type, originator == signer, sorted unique
+ * arrays, TLP/audience shape). It accepts an object whose signature is
+ * forged or corrupt.
+ *
+ * Use it ONLY for bytes the node reads back from its OWN store, which
+ * msg_decode verified when they arrived (the store's fsck re-verifies with
+ * msg_decode). NEVER call it on bytes from the network, from another
+ * node, from a file given by a user, or from anything else that did not
+ * pass msg_decode first in this node: doing so lets anyone forge
+ * messages in any organization's name.
+ *
+ * Ownership and failure behaviour are those of msg_decode.
+ */
+int msg_decode_trusted(const uint8_t *buf, size_t len, sm_msg *out, sm_err *err)
+    __attribute__((warn_unused_result));
 void msg_clear(sm_msg *m);
 
 /* ---- building --------------------------------------------------------- */

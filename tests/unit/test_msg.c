@@ -341,6 +341,134 @@ static void test_truncations_and_bitflips(void)
 	free(obj);
 }
 
+/*
+ * msg_decode_trusted: the same strict decode minus the signature and clock
+ * checks, for objects read back from the node's own store.
+ */
+static void test_trusted_accepts_valid_object(void)
+{
+	sm_err e = {0};
+	size_t len;
+	uint8_t *obj = amber(&len, NULL, 3, &e);
+	sm_msg a, b;
+
+	CHECKF(obj != NULL, "%s", e.msg);
+	CHECK(msg_decode(obj, len, 0, &a, &e) == 0);
+	CHECKF(msg_decode_trusted(obj, len, &b, &e) == 0, "%s", e.msg);
+	CHECK(memcmp(a.id, b.id, SM_ID_LEN) == 0 && b.type == SM_MSG_REPORT);
+	CHECK(b.u.report.h.seq == 7 && b.u.report.tlp == SM_TLP_AMBER);
+	CHECK(b.u.report.n_keys == 3 && b.u.report.data_len == a.u.report.data_len);
+	CHECK(memcmp(b.u.report.data, a.u.report.data, a.u.report.data_len) == 0);
+	msg_clear(&a);
+	msg_clear(&b);
+	free(obj);
+}
+
+/* Deliberately: a forged or corrupt signature is NOT detected. */
+static void test_trusted_accepts_forged_signature(void)
+{
+	sm_err e = {0};
+	size_t len;
+	uint8_t *obj = amber(&len, NULL, 2, &e);
+	sm_msg m;
+
+	CHECK(obj != NULL);
+	/* The signature is the last 64 bytes of the object. */
+	for (size_t i = len - SM_SIG_LEN; i < len; i++)
+		obj[i] = (uint8_t)i;
+	e = (sm_err){0};
+	CHECK(msg_decode(obj, len, 0, &m, &e) < 0 && e.code == SM_ESIG && zeroed(&m));
+	e = (sm_err){0};
+	CHECKF(msg_decode_trusted(obj, len, &m, &e) == 0, "%s", e.msg);
+	CHECK(m.type == SM_MSG_REPORT && m.u.report.h.seq == 7);
+	msg_clear(&m);
+	free(obj);
+}
+
+/* No clock check either: an object "from the future" decodes. */
+static void test_trusted_skips_clock_check(void)
+{
+	sm_err e = {0};
+	size_t len;
+	uint8_t *obj = amber(&len, NULL, 2, &e);
+	sm_msg m;
+
+	CHECK(obj != NULL);
+	e = (sm_err){0};
+	CHECK(msg_decode(obj, len, 1, &m, &e) < 0 && e.code == SM_EBOUND);
+	CHECK(msg_decode_trusted(obj, len, &m, &e) == 0);
+	msg_clear(&m);
+	free(obj);
+}
+
+/* Everything but the signature is still checked. */
+static void test_trusted_rejects_malformed(void)
+{
+	sm_err e = {0};
+	size_t len;
+	uint8_t *obj = amber(&len, NULL, 2, &e), *big;
+	sm_msg m;
+	int accepted = 0, notzero = 0, sig_flips_ok = 0;
+
+	CHECK(obj != NULL);
+	/* Every strict prefix. */
+	for (size_t n = 0; n < len; n++) {
+		e = (sm_err){0};
+		if (msg_decode_trusted(obj, n, &m, &e) == 0) {
+			accepted++;
+			msg_clear(&m);
+		} else if (!zeroed(&m) || e.code == SM_OK) {
+			notzero++;
+		}
+	}
+	CHECKF(accepted == 0, "%d prefixes accepted", accepted);
+	CHECK(notzero == 0);
+	/* A trailing byte. */
+	CHECK((big = malloc(len + 1)) != NULL);
+	memcpy(big, obj, len);
+	big[len] = 0xc0;
+	e = (sm_err){0};
+	CHECK(msg_decode_trusted(big, len + 1, &m, &e) < 0 && e.code != SM_OK && zeroed(&m));
+	free(big);
+	/* Size bound. */
+	e = (sm_err){0};
+	CHECK(msg_decode_trusted(obj, SM_MAX_OBJECT + 1, &m, &e) < 0 && e.code == SM_EBOUND);
+	/* Signer (bytes 4..35: array, type, bin8 header) != originator. */
+	obj[4] ^= 1;
+	e = (sm_err){0};
+	CHECK(msg_decode_trusted(obj, len, &m, &e) < 0 && e.code != SM_OK && zeroed(&m));
+	obj[4] ^= 1;
+	/* A report's tbs under another type. */
+	CHECK(obj[1] == SM_MSG_REPORT);
+	obj[1] = SM_MSG_SIGHTING;
+	e = (sm_err){0};
+	CHECK(msg_decode_trusted(obj, len, &m, &e) < 0 && e.code != SM_OK && zeroed(&m));
+	obj[1] = 9;
+	e = (sm_err){0};
+	CHECK(msg_decode_trusted(obj, len, &m, &e) < 0 && e.code == SM_ETYPE);
+	obj[1] = SM_MSG_REPORT;
+	/* Every bit flip: no crash, a clean failure or a clean success, and
+	 * every flip inside the signature is accepted. */
+	notzero = 0;
+	for (size_t i = 0; i < len; i++)
+		for (int b = 0; b < 8; b++) {
+			obj[i] ^= (uint8_t)(1 << b);
+			e = (sm_err){0};
+			if (msg_decode_trusted(obj, len, &m, &e) == 0) {
+				if (i >= len - SM_SIG_LEN)
+					sig_flips_ok++;
+				msg_clear(&m);
+			} else if (!zeroed(&m) || e.code == SM_OK) {
+				notzero++;
+			}
+			obj[i] ^= (uint8_t)(1 << b);
+		}
+	CHECK(notzero == 0);
+	CHECKF(sig_flips_ok == SM_SIG_LEN * 8, "%d of %d signature flips accepted",
+	    sig_flips_ok, SM_SIG_LEN * 8);
+	free(obj);
+}
+
 static void test_audience_helpers(void)
 {
 	uint8_t ids[4][32];
@@ -373,5 +501,9 @@ int main(void)
 	RUN(test_clock_and_size);
 	RUN(test_truncations_and_bitflips);
 	RUN(test_audience_helpers);
+	RUN(test_trusted_accepts_valid_object);
+	RUN(test_trusted_accepts_forged_signature);
+	RUN(test_trusted_skips_clock_check);
+	RUN(test_trusted_rejects_malformed);
 	TEST_EXIT();
 }
