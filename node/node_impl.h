@@ -46,6 +46,9 @@ struct pending {
 	scope_entry *e;
 	uint8_t *obj;			/* owned copy, for forwarding after commit */
 	size_t len;
+	uint8_t *plain;			/* owned: a report's opened body, for the feed
+					 * (wiped when freed); NULL if not opened */
+	size_t plain_len;
 	bool has_from;
 	uint8_t from[SM_ID_LEN];
 };
@@ -78,6 +81,11 @@ struct node {
 	uint64_t seq;			/* last sequence number this node used */
 	node_counters c;
 	wire_frame *frame;		/* decode scratch (large) */
+	/* the report being published after its commit, already opened by
+	 * ingest: node_open_report uses this plaintext instead of opening
+	 * the stored object again */
+	const uint8_t *hint_id, *hint_plain;
+	size_t hint_plain_len;
 	volatile bool stop;
 };
 

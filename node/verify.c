@@ -61,6 +61,10 @@ void verify_job_free(verify_job **jp)
 		msg_clear(&j->msg);
 	free(j->ind);
 	free(j->hexbuf);
+	if (j->plain) {
+		sodium_memzero(j->plain, j->plain_len);
+		free(j->plain);
+	}
 	if (j->readable)
 		body_clear(&j->body);
 	free(j);
@@ -85,10 +89,13 @@ void verify_run(verify_job *j, const uint8_t org[SM_ID_LEN],
 	if (!plain)
 		return;
 	if (body_decode(plain, plen, &j->body, NULL) == 0) {
-		if (body_indicators(&j->body, &j->ind, &j->n_ind, &j->hexbuf, NULL) == 0)
+		if (body_indicators(&j->body, &j->ind, &j->n_ind, &j->hexbuf, NULL) == 0) {
 			j->readable = true;
-		else
-			body_clear(&j->body);
+			j->plain = plain;
+			j->plain_len = plen;
+			return;
+		}
+		body_clear(&j->body);
 	}
 	sodium_memzero(plain, plen);
 	free(plain);

@@ -40,6 +40,9 @@ typedef struct verify_job {
 	sm_msg msg;			/* valid when rc == 0 */
 	bool readable;			/* a report whose body this org opened */
 	body_t body;			/* when readable */
+	uint8_t *plain;			/* when readable: the body's plaintext, kept so
+					 * the feed need not open it again; wiped on free */
+	size_t plain_len;
 	body_indicator *ind;		/* when readable: values point into body/hexbuf */
 	size_t n_ind;
 	char *hexbuf;
