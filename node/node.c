@@ -715,6 +715,8 @@ static void ingest_failed(node_t *n, struct peer *p, const sm_err *e)
 {
 	if (e->code == SM_ENOTFOUND) {
 		n->c.deferred++;	/* not wrong, just early */
+		if (p)
+			gossip_recon_soon(p);
 		log_debug("peer: deferred an object: %s", e->msg);
 	} else if (e->code == SM_EFULL || e->code == SM_EIO || e->code == SM_ENOMEM) {
 		log_error("store: %s", e->msg);
@@ -766,6 +768,9 @@ static int each_load(void *ctx, const store_meta *meta, const uint8_t *obj, size
 
 static int reload_scope(node_t *n, sm_err *err)
 {
+	/* backlogs point into the table being rebuilt */
+	for (size_t i = 0; i < n->n_peers; i++)
+		n->peers[i]->n_backlog = n->peers[i]->backlog_pos = 0;
 	scope_reset(n->scope);
 	return store_each_arrival(n->store, 0, each_load, n, err);
 }
@@ -1547,7 +1552,11 @@ int node_run(node_t *n)
 			{ n->control, 0, ZMQ_POLLIN, 0 },
 			{ NULL, verify_fd(n->verify), ZMQ_POLLIN, 0 },
 		};
-		long timeout = n->in_batch ? 2 : IHAVE_FLUSH_MS;
+		bool backlog = false;
+		for (size_t i = 0; i < n->n_peers; i++)
+			if (n->peers[i]->n_backlog)
+				backlog |= gossip_recon_pump(n, n->peers[i]);
+		long timeout = backlog ? 1 : n->in_batch ? 2 : IHAVE_FLUSH_MS;
 		/* while the workers are full, leave frames in ZeroMQ's queue */
 		if (verify_inflight(n->verify) >= MAX_INFLIGHT)
 			items[1].events = 0;
@@ -1588,6 +1597,7 @@ int node_run(node_t *n)
 			control_handle(n);
 		}
 		if (now - last_ihave >= IHAVE_FLUSH_MS) {
+			gossip_recon_due(n);
 			graft_missing(n);
 			flush_all(n, true);
 			last_ihave = now;

@@ -35,6 +35,12 @@ struct peer {
 	recon_t *rs_init, *rs_resp;
 	uint64_t sid_init, sid_resp;
 	uint64_t recon_started_ms;
+	uint64_t recon_due_ms;		/* run a session soon (objects were deferred) */
+	/* objects reconciliation found the peer lacks, in send order, sent a
+	 * few frames per loop turn while the peer's queue has room */
+	scope_entry **backlog;
+	size_t n_backlog, backlog_pos, cap_backlog;
+	uint64_t backlog_stalled_ms;	/* first failed send, 0 if none */
 	/* counters */
 	uint64_t objects_in, duplicates_in, rejected, objects_out, frames_out, rate_dropped;
 	uint64_t strikes;
