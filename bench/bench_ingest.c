@@ -23,6 +23,9 @@
  *                  decryption of one body + one store_put in batches of
  *                  256 with a durable commit each), measured here on the
  *                  same objects: what one core could do with nothing else.
+ *   catch-up       a third member with an empty store starts beside the
+ *                  node: time until it holds all N, and the bytes both
+ *                  sent beyond the objects themselves.
  *   start-up       node_new on the resulting store (the scope table is
  *                  rebuilt with msg_decode_trusted), and the same rebuild
  *                  with msg_decode (a signature check per object, as
@@ -238,14 +241,18 @@ int main(int argc, char **argv)
 	/* two members of one SIG */
 	identity_t *node_id = identity_generate("org-node", &err);
 	identity_t *peer_id = identity_generate("org-peer", &err);
-	if (!node_id || !peer_id)
+	identity_t *late_id = identity_generate("org-late", &err);
+	if (!node_id || !peer_id || !late_id)
 		die("keys", &err);
 	snprintf(path, sizeof(path), "%s/node.key", dir);
 	if (identity_save(node_id, path, NULL, true, &err) < 0)
 		die("save key", &err);
-	roster_member mem[2];
-	identity_t *ids[2] = { node_id, peer_id };
-	for (int i = 0; i < 2; i++) {
+	snprintf(path, sizeof(path), "%s/late.key", dir);
+	if (identity_save(late_id, path, NULL, true, &err) < 0)
+		die("save key", &err);
+	roster_member mem[3];
+	identity_t *ids[3] = { node_id, peer_id, late_id };
+	for (int i = 0; i < 3; i++) {
 		char ep[64];
 		size_t clen;
 		uint8_t *card = identity_card(ids[i], &clen, &err);
@@ -255,8 +262,8 @@ int main(int argc, char **argv)
 		free(card);
 	}
 	size_t elen, nlen;
-	uint8_t *entry = roster_genesis("bench", mem, 2, 0, false, (uint64_t)time(NULL) * 1000, &elen, &err);
-	for (int i = 0; entry && i < 2; i++) {
+	uint8_t *entry = roster_genesis("bench", mem, 3, 0, false, (uint64_t)time(NULL) * 1000, &elen, &err);
+	for (int i = 0; entry && i < 3; i++) {
 		uint8_t *next = roster_approve(entry, elen, ids[i], &nlen, &err);
 		free(entry);
 		entry = next;
@@ -343,6 +350,52 @@ int main(int argc, char **argv)
 	if (!node)
 		die("node_new again", &err);
 	node_destroy(&node);
+	/* catch-up: a third member of the SIG, "offline" during all of the
+	 * above (its store is empty), comes up beside the node */
+	char confc[2048];
+	config cfgc;
+	snprintf(confc, sizeof(confc),
+	    "[node]\ndata_dir = %s/late\nkey_file = %s/late.key\nrosters = %s\n"
+	    "listen = tcp://127.0.0.1:%d\nlog_level = error\nmap_size_mb = 4096\n",
+	    dir, dir, rosters, port + 2);
+	if (config_parse(&cfgc, confc, dir, &err) < 0)
+		die("config", &err);
+	node = node_new(&cfg, &err);
+	if (!node)
+		die("node_new for catch-up", &err);
+	pthread_t tha, thc;
+	/* the node has been up a while when the newcomer returns */
+	pthread_create(&tha, NULL, run_node, node);
+	sleep(6);
+	double c0 = now();
+	node_t *late = node_new(&cfgc, &err);
+	if (!late)
+		die("node_new for catch-up", &err);
+	const node_counters *ca = node_get_counters(node), *cc = node_get_counters(late);
+	pthread_create(&thc, NULL, run_node, late);
+	uint64_t caught;
+	double c1;
+	for (;;) {
+		caught = __atomic_load_n(&cc->received_objects, __ATOMIC_RELAXED);
+		c1 = now();
+		if (caught >= n || c1 - c0 > 300)
+			break;
+		usleep(1000);
+	}
+	usleep(200 * 1000);	/* let the last sessions finish before counting bytes */
+	uint64_t sent_a = __atomic_load_n(&ca->bytes_sent, __ATOMIC_RELAXED);
+	uint64_t sent_c = __atomic_load_n(&cc->bytes_sent, __ATOMIC_RELAXED);
+	uint64_t pushed = __atomic_load_n(&ca->recon_objects, __ATOMIC_RELAXED);
+	uint64_t dups = __atomic_load_n(&cc->duplicates, __ATOMIC_RELAXED);
+	uint64_t sess_a = __atomic_load_n(&ca->recon_sessions, __ATOMIC_RELAXED);
+	uint64_t sess_c = __atomic_load_n(&cc->recon_sessions, __ATOMIC_RELAXED);
+	node_stop(node);
+	node_stop(late);
+	pthread_join(tha, NULL);
+	pthread_join(thc, NULL);
+	node_destroy(&node);
+	node_destroy(&late);
+
 	snprintf(path, sizeof(path), "%s/data", dir);
 	store_t *st = store_open(path, (size_t)4096 << 20, &err);
 	struct loadctx lc = { scope_new(), 0 };
@@ -363,10 +416,10 @@ int main(int argc, char **argv)
 	double cores = (cpu1 - cpu0) / wall;
 	printf("## Ingest (node)\n\n");
 	printf("`bench_ingest %zu`: one node (node_new/node_run on its own thread, one verify worker) fed "
-	    "%zu TLP:AMBER reports (%zu bytes on average, body %zu bytes encrypted, content key sealed to 2 "
+	    "%zu TLP:AMBER reports (%zu bytes on average, body %zu bytes encrypted, content key sealed to 3 "
 	    "members) by the other member of its SIG over ZeroMQ CURVE on loopback, OBJECTS frames of %d. "
 	    "Stored means verified, scope-checked, opened, decrypted, indexed, durably committed (group "
-	    "commit, fsync per batch of up to %d) and forwarded (to nobody).\n\n",
+	    "commit, fsync per batch of up to %d) and forwarded (to the third member, offline: its queue).\n\n",
 	    n, n, total_bytes / n, mc.body, FRAME_OBJS, NODE_BATCH);
 	printf("| what | result |\n|---|---|\n");
 	printf("| ingest | %llu stored in %.2f s: **%.0f reports/s** (%llu rejected) |\n",
@@ -381,6 +434,23 @@ int main(int argc, char **argv)
 	    100.0 * rate / ceiling, 100.0 * rate / (ceiling * (cores > 1 ? cores : 1)), cores);
 	printf("| start-up, %zu objects, msg_decode_trusted (node_new) | %.2f s |\n", held, s_trusted);
 	printf("| start-up rebuild with msg_decode (signature per object) | %.2f s |\n\n", s_full);
+	printf("## Catch-up (node)\n\n");
+	printf("`bench_ingest %zu`: a third member of the SIG with an empty store (offline during all %zu "
+	    "reports) starts beside the node, which has been up for 6 s; they greet and reconcile (one session: the newcomer, just started, lets the node start it), and the node "
+	    "pushes what the newcomer lacks. Overhead = every byte both sent (HELLO, RECON, OBJECTS "
+	    "framing, duplicate pushes) beyond the missed objects' own bytes.\n\n", n, n);
+	printf("| what | result |\n|---|---|\n");
+	printf("| caught up | %llu of %zu objects in **%.2f s** (%.0f objects/s) |\n",
+	    (unsigned long long)caught, n, c1 - c0, (double)caught / (c1 - c0));
+	printf("| missed objects' bytes | %zu |\n", total_bytes);
+	printf("| bytes sent, node + newcomer | %llu + %llu |\n", (unsigned long long)sent_a,
+	    (unsigned long long)sent_c);
+	printf("| overhead | **%.2f%%** of the missed bytes |\n",
+	    100.0 * ((double)(sent_a + sent_c) - (double)total_bytes) / (double)total_bytes);
+	printf("| objects pushed by reconciliation / duplicates received | %llu / %llu |\n",
+	    (unsigned long long)pushed, (unsigned long long)dups);
+	printf("| sessions started by node / newcomer | %llu / %llu |\n\n",
+	    (unsigned long long)sess_a, (unsigned long long)sess_c);
 
 	for (size_t i = 0; i < n; i++)
 		free(objs[i]);
@@ -389,6 +459,7 @@ int main(int argc, char **argv)
 	federation_destroy(&fed);
 	identity_destroy(&node_id);
 	identity_destroy(&peer_id);
+	identity_destroy(&late_id);
 	char cmd[700];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

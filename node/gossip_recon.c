@@ -9,6 +9,9 @@
 
 #define RECON_STALE_MS 30000	/* a session silent this long is dropped */
 #define RECON_RETRY_MS 1000	/* after deferred objects, reconcile again this soon */
+#define GREET_WAIT_MS 1000	/* how long the waiting side of a greeting waits */
+#define GREET_YOUNG_MS 5000	/* a node up for less than this was away */
+#define GREET_SILENCE_MS 25000	/* a peer silent this long was away (HELLO every 10 s) */
 
 struct collect {
 	node_t *n;
@@ -84,14 +87,67 @@ static int cmp_send_order(const void *a, const void *b)
 	return x->arrival < y->arrival ? -1 : x->arrival > y->arrival;
 }
 
+#define PUSH_DEDUP_MS 5000	/* how long a pushed object is not pushed again */
+
+static size_t ptr_hash(const scope_entry *e, size_t cap)
+{
+	uint64_t h;
+
+	memcpy(&h, e->msg.id, sizeof(h));
+	return (size_t)h & (cap - 1);
+}
+
+/* Add e to p's pushed set; false if it was there already. */
+static bool pushed_add(struct peer *p, scope_entry *e)
+{
+	if ((p->n_pushed + 1) * 2 > p->cap_pushed) {
+		size_t cap = p->cap_pushed ? 2 * p->cap_pushed : 1024;
+		scope_entry **x = calloc(cap, sizeof(*x));
+		if (!x)
+			return true;	/* no memory: at worst a duplicate push */
+		for (size_t i = 0; i < p->cap_pushed; i++) {
+			scope_entry *o = p->pushed[i];
+			if (!o)
+				continue;
+			size_t j = ptr_hash(o, cap);
+			while (x[j])
+				j = (j + 1) & (cap - 1);
+			x[j] = o;
+		}
+		free(p->pushed);
+		p->pushed = x;
+		p->cap_pushed = cap;
+	}
+	size_t j = ptr_hash(e, p->cap_pushed);
+	while (p->pushed[j]) {
+		if (p->pushed[j] == e)
+			return false;
+		j = (j + 1) & (p->cap_pushed - 1);
+	}
+	p->pushed[j] = e;
+	p->n_pushed++;
+	return true;
+}
+
+static void pushed_clear(struct peer *p)
+{
+	free(p->pushed);
+	p->pushed = NULL;
+	p->n_pushed = p->cap_pushed = 0;
+}
+
 /* Queue the objects the peer lacks, releases first, then reports, then
  * the rest; gossip_recon_pump sends them. */
 static void push_have(node_t *n, struct peer *p, const recon_ids *have)
 {
 	size_t start;
+	uint64_t now = now_ms();
 
 	if (!have->n)
 		return;
+	if (!p->n_backlog && now - p->last_push_ms > PUSH_DEDUP_MS)
+		pushed_clear(p);
+	p->last_push_ms = now;
 	/* drop what was sent already */
 	if (p->backlog_pos) {
 		memmove(p->backlog, p->backlog + p->backlog_pos,
@@ -110,7 +166,7 @@ static void push_have(node_t *n, struct peer *p, const recon_ids *have)
 	start = p->n_backlog;
 	for (size_t i = 0; i < have->n; i++) {
 		scope_entry *e = scope_get(n->scope, have->id[i]);
-		if (e)
+		if (e && pushed_add(p, e))
 			p->backlog[p->n_backlog++] = e;
 	}
 	qsort(p->backlog + start, p->n_backlog - start, sizeof(*p->backlog), cmp_send_order);
@@ -171,10 +227,41 @@ bool gossip_recon_pump(node_t *n, struct peer *p)
 	return true;
 }
 
+static void due_in(struct peer *p, uint64_t ms)
+{
+	uint64_t now = now_ms();
+
+	if (!p->recon_due_ms) {
+		p->recon_due_ms = now + ms;
+		p->recon_asked_ms = now;
+	}
+}
+
 void gossip_recon_soon(struct peer *p)
 {
-	if (!p->recon_due_ms)
-		p->recon_due_ms = now_ms() + RECON_RETRY_MS;
+	due_in(p, RECON_RETRY_MS);
+}
+
+void gossip_recon_on_greeting(node_t *n, struct peer *p)
+{
+	/* One session serves both directions (each side pushes its have),
+	 * and two at once cost twice the bytes. The initiator should be the
+	 * side holding more: its ids travel as 4-byte prefixes, while the
+	 * responder's extra ids travel whole (PROTOCOL.md §11.4). So a node
+	 * that just started (it was most likely away) waits for the peer's
+	 * session; a node that has been up starts one at once with a peer
+	 * that comes back after a silence, and between two nodes in regular
+	 * contact the lower org id starts. A waiting side starts its own
+	 * only if none came. */
+	uint64_t now = now_ms();
+	bool young = now - n->c.started_ms < GREET_YOUNG_MS;
+	bool returned = !p->prev_seen_ms || now - p->prev_seen_ms > GREET_SILENCE_MS;
+	if (!young && returned)
+		gossip_recon_maybe_start(n, p, true);
+	else if (!young && memcmp(node_me(n), p->org, SM_ID_LEN) < 0)
+		gossip_recon_maybe_start(n, p, false);
+	else
+		due_in(p, GREET_WAIT_MS);
 }
 
 void gossip_recon_free(struct peer *p)
@@ -184,6 +271,7 @@ void gossip_recon_free(struct peer *p)
 	free(p->backlog);
 	p->backlog = NULL;
 	p->n_backlog = p->backlog_pos = p->cap_backlog = 0;
+	pushed_clear(p);
 }
 
 bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
@@ -196,6 +284,9 @@ bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 	if (p->rs_init && now - p->recon_started_ms < RECON_STALE_MS)
 		return false;	/* one session of ours at a time */
 	if (!force && p->last_recon_ms && now - p->last_recon_ms < n->cfg.recon_interval_ms)
+		return false;
+	/* the peer's own session with us covered both directions */
+	if (!force && p->last_resp_ms && now - p->last_resp_ms < n->cfg.recon_interval_ms)
 		return false;
 	recon_destroy(&p->rs_init);
 	if (!(p->rs_init = session(n, p, &err)) || recon_initiate(p->rs_init, &msg, &len, &err) < 0) {
@@ -231,6 +322,7 @@ void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f)
 				return;
 			}
 			p->sid_resp = f->session;
+			p->last_resp_ms = now_ms();
 		}
 		rs = &p->rs_resp;
 	}
@@ -261,7 +353,9 @@ void gossip_recon_tick(node_t *n)
 		struct peer *p = n->peers[i];
 		if (p->rs_resp && now - p->last_seen_ms > RECON_STALE_MS)
 			recon_destroy(&p->rs_resp);
-		if (p->neighbor)
+		/* a peer never heard from gets its first session when it
+		 * greets us (gossip_recon_on_greeting) */
+		if (p->neighbor && p->last_seen_ms && !p->recon_due_ms)
 			gossip_recon_maybe_start(n, p, false);
 	}
 }
@@ -274,8 +368,11 @@ void gossip_recon_due(node_t *n)
 		struct peer *p = n->peers[i];
 		/* wait until what we owe it and what it sends us has gone
 		 * through: the deferred objects may still be on their way */
-		if (p->recon_due_ms && now >= p->recon_due_ms && !p->n_backlog &&
-		    gossip_recon_maybe_start(n, p, true))
+		if (!p->recon_due_ms || now < p->recon_due_ms || p->n_backlog)
+			continue;
+		if (p->last_resp_ms && p->last_resp_ms >= p->recon_asked_ms)
+			p->recon_due_ms = 0;	/* the peer's session did it */
+		else if (gossip_recon_maybe_start(n, p, true))
 			p->recon_due_ms = 0;
 	}
 }

@@ -23,6 +23,8 @@
 bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force);
 /* Send the next frames of p's backlog; true while some remains. */
 bool gossip_recon_pump(node_t *n, struct peer *p);
+/* p greeted us: reconcile now or shortly (see gossip_recon.c). */
+void gossip_recon_on_greeting(node_t *n, struct peer *p);
 /* Objects from p were deferred: reconcile with it again soon. */
 void gossip_recon_soon(struct peer *p);
 void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f);

@@ -769,8 +769,13 @@ static int each_load(void *ctx, const store_meta *meta, const uint8_t *obj, size
 static int reload_scope(node_t *n, sm_err *err)
 {
 	/* backlogs point into the table being rebuilt */
-	for (size_t i = 0; i < n->n_peers; i++)
-		n->peers[i]->n_backlog = n->peers[i]->backlog_pos = 0;
+	for (size_t i = 0; i < n->n_peers; i++) {
+		struct peer *p = n->peers[i];
+		p->n_backlog = p->backlog_pos = 0;
+		if (p->pushed)
+			memset(p->pushed, 0, p->cap_pushed * sizeof(*p->pushed));
+		p->n_pushed = 0;
+	}
 	scope_reset(n->scope);
 	return store_each_arrival(n->store, 0, each_load, n, err);
 }
@@ -1270,7 +1275,7 @@ static void on_hello(node_t *n, struct peer *p, const wire_frame *f)
 	/* answer a greeting we have not answered lately: the peer (re)started */
 	if (now_ms() - p->last_hello_ms > HELLO_MS / 2)
 		send_hello(n, p);
-	gossip_recon_maybe_start(n, p, false);
+	gossip_recon_on_greeting(n, p);
 }
 
 static void on_ids(node_t *n, struct peer *p, const wire_frame *f)
@@ -1367,6 +1372,7 @@ static void on_frame(node_t *n, const uint8_t org[SM_ID_LEN], const uint8_t *buf
 
 	if (!p)
 		return;
+	p->prev_seen_ms = p->last_seen_ms;
 	p->last_seen_ms = now_ms();
 	n->c.bytes_received += len;
 	if (!rate_ok(p)) {
@@ -1540,7 +1546,10 @@ void node_destroy(node_t **np)
 
 int node_run(node_t *n)
 {
-	uint64_t last_ihave = 0, last_hello = 0;
+	/* greetings go out now; the periodic round (hellos, sessions with
+	 * neighbours not heard from otherwise) starts HELLO_MS later, so a
+	 * session with a peer starts from its greeting */
+	uint64_t last_ihave = 0, last_hello = now_ms();
 
 	for (size_t i = 0; i < n->n_peers; i++)
 		if (n->peers[i]->neighbor)
