@@ -415,7 +415,7 @@ int main(int argc, char **argv)
 	double ceiling = 1.0 / per;
 	double cores = (cpu1 - cpu0) / wall;
 	printf("## Ingest (node)\n\n");
-	printf("`bench_ingest %zu`: one node (node_new/node_run on its own thread, one verify worker) fed "
+	printf("`bench_ingest %zu`: one node (node_new/node_run on its own thread, one verify worker per core) fed "
 	    "%zu TLP:AMBER reports (%zu bytes on average, body %zu bytes encrypted, content key sealed to 3 "
 	    "members) by the other member of its SIG over ZeroMQ CURVE on loopback, OBJECTS frames of %d. "
 	    "Stored means verified, scope-checked, opened, decrypted, indexed, durably committed (group "

@@ -641,9 +641,11 @@ static int ingest_job(node_t *n, verify_job *j, struct peer *from, sm_err *err)
 	}
 	/* scope_add takes the message: the job no longer owns it */
 	e = scope_add(n->scope, m, meta.arrival);
-	j->rc = -1;
-	if (!e)
+	if (!e) {
+		/* scope_add failed before taking the message: still ours */
 		return sm_fail(err, SM_ENOMEM, "out of memory");
+	}
+	j->rc = -1;	/* the table owns the message now */
 	if (e->msg.type == SM_MSG_REPORT) {
 		if (j->readable) {
 			for (size_t i = 0; i < j->n_ind; i++)
@@ -1491,8 +1493,12 @@ node_t *node_new(const config *cfg, sm_err *err)
 	if (reload_scope(n, err) < 0)
 		goto fail;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	/* the node's thread keeps LMDB and ZeroMQ; the other cores verify */
-	if (!(n->verify = verify_new(cpus > 2 ? (size_t)cpus - 1 : 1, node_me(n),
+	/* The node's thread keeps LMDB and ZeroMQ; one worker per core does
+	 * the crypto. The node's share per object is about half a worker's,
+	 * so a worker per core (not per spare core) keeps every core busy:
+	 * on 2 cores, 1 worker ingested ~4,500 reports/s, 2 workers ~7,000
+	 * (bench_ingest 20000). */
+	if (!(n->verify = verify_new(cpus > 1 ? (size_t)cpus : 1, node_me(n),
 	    identity_public(n->id)->box_pk, identity_box_sk(n->id), err)))
 		goto fail;
 	if (!(n->zctx = zmq_ctx_new())) {
