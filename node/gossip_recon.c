@@ -9,7 +9,8 @@
 
 #define RECON_STALE_MS 30000	/* a session silent this long is dropped */
 #define RECON_RETRY_MS 1000	/* after deferred objects, reconcile again this soon */
-#define GREET_WAIT_MS 1000	/* how long the waiting side of a greeting waits */
+#define GREET_WAIT_MS 150	/* how long the waiting side of a greeting waits: a
+				 * few round trips, short enough not to delay catch-up */
 #define GREET_YOUNG_MS 5000	/* a node up for less than this was away */
 #define GREET_SILENCE_MS 25000	/* a peer silent this long was away (HELLO every 10 s) */
 
