@@ -8,6 +8,11 @@
 #include "node/log.h"
 
 #define RECON_STALE_MS 30000	/* a session silent this long is dropped */
+#define RECON_RETRY_MS 1000	/* after deferred objects, reconcile again this soon */
+#define GREET_WAIT_MS 150	/* how long the waiting side of a greeting waits: a
+				 * few round trips, short enough not to delay catch-up */
+#define GREET_YOUNG_MS 5000	/* a node up for less than this was away */
+#define GREET_SILENCE_MS 25000	/* a peer silent this long was away (HELLO every 10 s) */
 
 struct collect {
 	node_t *n;
@@ -72,39 +77,205 @@ static int type_rank(uint8_t type)
 	return type == SM_MSG_RELEASE ? 0 : type == SM_MSG_REPORT ? 1 : 2;
 }
 
-/* Push the objects the peer lacks, releases first, then reports. */
+static int cmp_send_order(const void *a, const void *b)
+{
+	const scope_entry *x = *(scope_entry *const *)a, *y = *(scope_entry *const *)b;
+	int rx = type_rank(x->msg.type), ry = type_rank(y->msg.type);
+
+	if (rx != ry)
+		return rx - ry;
+	/* arrival order: the store reads neighbouring pages */
+	return x->arrival < y->arrival ? -1 : x->arrival > y->arrival;
+}
+
+#define PUSH_DEDUP_MS 5000	/* how long a pushed object is not pushed again */
+
+static size_t ptr_hash(const scope_entry *e, size_t cap)
+{
+	uint64_t h;
+
+	memcpy(&h, e->msg.id, sizeof(h));
+	return (size_t)h & (cap - 1);
+}
+
+/* Add e to p's pushed set; false if it was there already. */
+static bool pushed_add(struct peer *p, scope_entry *e)
+{
+	if ((p->n_pushed + 1) * 2 > p->cap_pushed) {
+		size_t cap = p->cap_pushed ? 2 * p->cap_pushed : 1024;
+		scope_entry **x = calloc(cap, sizeof(*x));
+		if (!x)
+			return true;	/* no memory: at worst a duplicate push */
+		for (size_t i = 0; i < p->cap_pushed; i++) {
+			scope_entry *o = p->pushed[i];
+			if (!o)
+				continue;
+			size_t j = ptr_hash(o, cap);
+			while (x[j])
+				j = (j + 1) & (cap - 1);
+			x[j] = o;
+		}
+		free(p->pushed);
+		p->pushed = x;
+		p->cap_pushed = cap;
+	}
+	size_t j = ptr_hash(e, p->cap_pushed);
+	while (p->pushed[j]) {
+		if (p->pushed[j] == e)
+			return false;
+		j = (j + 1) & (p->cap_pushed - 1);
+	}
+	p->pushed[j] = e;
+	p->n_pushed++;
+	return true;
+}
+
+static void pushed_clear(struct peer *p)
+{
+	free(p->pushed);
+	p->pushed = NULL;
+	p->n_pushed = p->cap_pushed = 0;
+}
+
+/* Queue the objects the peer lacks, releases first, then reports, then
+ * the rest; gossip_recon_pump sends them. */
 static void push_have(node_t *n, struct peer *p, const recon_ids *have)
 {
-	const sm_members mem = federation_members(n->fed);
+	size_t start;
+	uint64_t now = now_ms();
 
-	for (int rank = 0; rank < 3; rank++) {
-		for (size_t i = 0; i < have->n; i++) {
-			scope_entry *e = scope_get(n->scope, have->id[i]);
-			uint8_t *obj;
+	if (!have->n)
+		return;
+	if (!p->n_backlog && now - p->last_push_ms > PUSH_DEDUP_MS)
+		pushed_clear(p);
+	p->last_push_ms = now;
+	/* drop what was sent already */
+	if (p->backlog_pos) {
+		memmove(p->backlog, p->backlog + p->backlog_pos,
+		    (p->n_backlog - p->backlog_pos) * sizeof(*p->backlog));
+		p->n_backlog -= p->backlog_pos;
+		p->backlog_pos = 0;
+	}
+	if (p->n_backlog + have->n > p->cap_backlog) {
+		size_t cap = p->n_backlog + have->n;
+		scope_entry **x = realloc(p->backlog, cap * sizeof(*x));
+		if (!x)
+			return;		/* the next session tries again */
+		p->backlog = x;
+		p->cap_backlog = cap;
+	}
+	start = p->n_backlog;
+	for (size_t i = 0; i < have->n; i++) {
+		scope_entry *e = scope_get(n->scope, have->id[i]);
+		if (e && pushed_add(p, e))
+			p->backlog[p->n_backlog++] = e;
+	}
+	qsort(p->backlog + start, p->n_backlog - start, sizeof(*p->backlog), cmp_send_order);
+	gossip_recon_pump(n, p);
+}
+
+#define PUMP_FRAMES 8		/* OBJECTS frames per peer per loop turn */
+#define PUMP_FRAME_BYTES (512 * 1024)
+#define PUMP_STALL_MS 20000	/* give up on a peer whose queue stays full */
+
+bool gossip_recon_pump(node_t *n, struct peer *p)
+{
+	const sm_members mem = federation_members(n->fed);
+	uint64_t now = now_ms();
+
+	for (int f = 0; f < PUMP_FRAMES && p->backlog_pos < p->n_backlog; f++) {
+		const uint8_t *objs[WIRE_MAX_OBJECTS];
+		uint8_t *own[WIRE_MAX_OBJECTS];
+		size_t lens[WIRE_MAX_OBJECTS], bytes = 0, flen = 0, i = p->backlog_pos;
+		uint32_t k = 0;
+
+		while (i < p->n_backlog && k < WIRE_MAX_OBJECTS && bytes < PUMP_FRAME_BYTES) {
+			scope_entry *e = p->backlog[i++];
 			size_t len;
-			if (!e || type_rank(e->msg.type) != rank)
-				continue;
+			uint8_t *obj;
 			/* the set was filtered already; check again, cheaply, in
-			 * case a roster changed during the session */
+			 * case a roster changed since */
 			if (!scope_shared(n->scope, e, node_me(n), p->org, &mem))
 				continue;
 			if (!(obj = store_get(n->store, e->msg.id, NULL, &len, NULL)))
 				continue;
-			node_queue_obj(p, obj, len);
-			free(obj);
-			n->c.recon_objects++;
+			own[k] = obj;
+			objs[k] = obj;
+			lens[k++] = len;
+			bytes += len;
 		}
-		node_flush_peer(n, p);
+		int rc = k ? node_send(n, p, wire_objects(objs, lens, k, &flen), &flen) : 0;
+		for (uint32_t j = 0; j < k; j++)
+			free(own[j]);
+		if (rc < 0) {
+			/* queue full (or peer gone): keep the objects for a
+			 * later turn, unless this has lasted too long */
+			if (!p->backlog_stalled_ms)
+				p->backlog_stalled_ms = now;
+			else if (now - p->backlog_stalled_ms > PUMP_STALL_MS)
+				p->backlog_pos = p->n_backlog;
+			break;
+		}
+		p->backlog_stalled_ms = 0;
+		p->objects_out += k;
+		n->c.recon_objects += k;
+		p->backlog_pos = i;
 	}
+	if (p->backlog_pos >= p->n_backlog) {
+		p->n_backlog = p->backlog_pos = 0;
+		return false;
+	}
+	return true;
+}
+
+static void due_in(struct peer *p, uint64_t ms)
+{
+	uint64_t now = now_ms();
+
+	if (!p->recon_due_ms) {
+		p->recon_due_ms = now + ms;
+		p->recon_asked_ms = now;
+	}
+}
+
+void gossip_recon_soon(struct peer *p)
+{
+	due_in(p, RECON_RETRY_MS);
+}
+
+void gossip_recon_on_greeting(node_t *n, struct peer *p)
+{
+	/* One session serves both directions (each side pushes its have),
+	 * and two at once cost twice the bytes. The initiator should be the
+	 * side holding more: its ids travel as 4-byte prefixes, while the
+	 * responder's extra ids travel whole (PROTOCOL.md §11.4). So a node
+	 * that just started (it was most likely away) waits for the peer's
+	 * session; a node that has been up starts one at once with a peer
+	 * that comes back after a silence, and between two nodes in regular
+	 * contact the lower org id starts. A waiting side starts its own
+	 * only if none came. */
+	uint64_t now = now_ms();
+	bool young = now - n->c.started_ms < GREET_YOUNG_MS;
+	bool returned = !p->prev_seen_ms || now - p->prev_seen_ms > GREET_SILENCE_MS;
+	if (!young && returned)
+		gossip_recon_maybe_start(n, p, true);
+	else if (!young && memcmp(node_me(n), p->org, SM_ID_LEN) < 0)
+		gossip_recon_maybe_start(n, p, false);
+	else
+		due_in(p, GREET_WAIT_MS);
 }
 
 void gossip_recon_free(struct peer *p)
 {
 	recon_destroy(&p->rs_init);
 	recon_destroy(&p->rs_resp);
+	free(p->backlog);
+	p->backlog = NULL;
+	p->n_backlog = p->backlog_pos = p->cap_backlog = 0;
+	pushed_clear(p);
 }
 
-void gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
+bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 {
 	uint64_t now = now_ms();
 	sm_err err = {0};
@@ -112,14 +283,17 @@ void gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 	size_t len = 0, flen = 0;
 
 	if (p->rs_init && now - p->recon_started_ms < RECON_STALE_MS)
-		return;		/* one session of ours at a time */
+		return false;	/* one session of ours at a time */
 	if (!force && p->last_recon_ms && now - p->last_recon_ms < n->cfg.recon_interval_ms)
-		return;
+		return false;
+	/* the peer's own session with us covered both directions */
+	if (!force && p->last_resp_ms && now - p->last_resp_ms < n->cfg.recon_interval_ms)
+		return false;
 	recon_destroy(&p->rs_init);
 	if (!(p->rs_init = session(n, p, &err)) || recon_initiate(p->rs_init, &msg, &len, &err) < 0) {
 		log_warn("recon: cannot start: %s", err.msg);
 		recon_destroy(&p->rs_init);
-		return;
+		return false;
 	}
 	randombytes_buf(&p->sid_init, sizeof(p->sid_init));
 	p->recon_started_ms = now;
@@ -127,6 +301,7 @@ void gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 	n->c.recon_sessions++;
 	node_send(n, p, wire_recon(p->sid_init, false, msg, len, &flen), &flen);
 	free(msg);
+	return true;
 }
 
 void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f)
@@ -148,6 +323,7 @@ void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f)
 				return;
 			}
 			p->sid_resp = f->session;
+			p->last_resp_ms = now_ms();
 		}
 		rs = &p->rs_resp;
 	}
@@ -178,7 +354,26 @@ void gossip_recon_tick(node_t *n)
 		struct peer *p = n->peers[i];
 		if (p->rs_resp && now - p->last_seen_ms > RECON_STALE_MS)
 			recon_destroy(&p->rs_resp);
-		if (p->neighbor)
+		/* a peer never heard from gets its first session when it
+		 * greets us (gossip_recon_on_greeting) */
+		if (p->neighbor && p->last_seen_ms && !p->recon_due_ms)
 			gossip_recon_maybe_start(n, p, false);
+	}
+}
+
+void gossip_recon_due(node_t *n)
+{
+	uint64_t now = now_ms();
+
+	for (size_t i = 0; i < n->n_peers; i++) {
+		struct peer *p = n->peers[i];
+		/* wait until what we owe it and what it sends us has gone
+		 * through: the deferred objects may still be on their way */
+		if (!p->recon_due_ms || now < p->recon_due_ms || p->n_backlog)
+			continue;
+		if (p->last_resp_ms && p->last_resp_ms >= p->recon_asked_ms)
+			p->recon_due_ms = 0;	/* the peer's session did it */
+		else if (gossip_recon_maybe_start(n, p, true))
+			p->recon_due_ms = 0;
 	}
 }

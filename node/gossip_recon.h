@@ -7,7 +7,11 @@
  * every object held whose scope_shared(me, peer) is true, sorted by
  * (created_ms, id); a node never lists, announces or sends an object the
  * peer may not hold. Both sides push what the other lacks ("have"), in an
- * order receivers can place: releases, then reports, then the rest.
+ * order receivers can place: releases, then reports, then the rest, a few
+ * OBJECTS frames per loop turn as the peer's queue drains (a full queue
+ * delays the rest instead of losing it). A receiver that had to defer
+ * objects (a sighting before its report) reconciles again after
+ * RECON_RETRY_MS instead of waiting for the next interval.
  */
 #ifndef SIGMESH_GOSSIP_RECON_H
 #define SIGMESH_GOSSIP_RECON_H
@@ -15,9 +19,18 @@
 #include <stdbool.h>
 #include "node/node_impl.h"
 
-void gossip_recon_maybe_start(node_t *n, struct peer *p, bool force);
+/* true if a session was started. */
+bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force);
+/* Send the next frames of p's backlog; true while some remains. */
+bool gossip_recon_pump(node_t *n, struct peer *p);
+/* p greeted us: reconcile now or shortly (see gossip_recon.c). */
+void gossip_recon_on_greeting(node_t *n, struct peer *p);
+/* Objects from p were deferred: reconcile with it again soon. */
+void gossip_recon_soon(struct peer *p);
 void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f);
 void gossip_recon_tick(node_t *n);
+/* Start the sessions gossip_recon_soon asked for, when due. */
+void gossip_recon_due(node_t *n);
 void gossip_recon_free(struct peer *p);
 
 #endif

@@ -9,6 +9,7 @@
 #include "node/node.h"
 #include "node/scope.h"
 #include "node/transport.h"
+#include "node/verify.h"
 #include "proto/recon.h"
 #include "proto/wire.h"
 
@@ -24,6 +25,7 @@ struct peer {
 	bool neighbor;			/* in the active set (chosen, or greeted us) */
 	bool chosen;			/* picked by our own ranking */
 	uint64_t last_seen_ms, last_hello_ms, last_recon_ms;
+	uint64_t prev_seen_ms;		/* last_seen_ms before the current frame */
 	uint8_t lazy[PEER_MAX_SCOPES][SM_ID_LEN];	/* scopes where it only gets IHAVE */
 	size_t n_lazy;
 	struct outobj *out;		/* objects to push at the next flush */
@@ -34,6 +36,20 @@ struct peer {
 	recon_t *rs_init, *rs_resp;
 	uint64_t sid_init, sid_resp;
 	uint64_t recon_started_ms;
+	uint64_t recon_due_ms;		/* run a session soon (deferred objects, greeting) */
+	uint64_t recon_asked_ms;	/* when recon_due_ms was set */
+	uint64_t last_resp_ms;		/* when it last started a session with us */
+	/* objects reconciliation found the peer lacks, in send order, sent a
+	 * few frames per loop turn while the peer's queue has room */
+	scope_entry **backlog;
+	size_t n_backlog, backlog_pos, cap_backlog;
+	uint64_t backlog_stalled_ms;	/* first failed send, 0 if none */
+	/* what was queued for it lately (open addressing, pointers), so two
+	 * sessions running at once (each side starts one on greeting) do not
+	 * both push everything */
+	scope_entry **pushed;
+	size_t n_pushed, cap_pushed;
+	uint64_t last_push_ms;
 	/* counters */
 	uint64_t objects_in, duplicates_in, rejected, objects_out, frames_out, rate_dropped;
 	uint64_t strikes;
@@ -45,6 +61,9 @@ struct pending {
 	scope_entry *e;
 	uint8_t *obj;			/* owned copy, for forwarding after commit */
 	size_t len;
+	uint8_t *plain;			/* owned: a report's opened body, for the feed
+					 * (wiped when freed); NULL if not opened */
+	size_t plain_len;
 	bool has_from;
 	uint8_t from[SM_ID_LEN];
 };
@@ -63,6 +82,7 @@ struct node {
 	scope_t *scope;
 	void *zctx;
 	transport_t *tp;
+	verify_t *verify;		/* crypto workers for objects from peers */
 	void *control;			/* REP, ipc in the data dir */
 	void *feed;			/* PUB, ipc in the data dir */
 	struct peer **peers;
@@ -76,6 +96,11 @@ struct node {
 	uint64_t seq;			/* last sequence number this node used */
 	node_counters c;
 	wire_frame *frame;		/* decode scratch (large) */
+	/* the report being published after its commit, already opened by
+	 * ingest: node_open_report uses this plaintext instead of opening
+	 * the stored object again */
+	const uint8_t *hint_id, *hint_plain;
+	size_t hint_plain_len;
 	volatile bool stop;
 };
 
