@@ -8,10 +8,12 @@
  *   transport (ZAP-admitted) -> wire_decode -> node_ingest: dedup by id,
  *   msg_decode (verify), TLP scope -> the same path from the store on.
  *
- * Everything runs on one thread in node_run's poll loop; LMDB writes are
- * grouped (one durable commit per batch of up to NODE_BATCH objects or
- * NODE_BATCH_MS), and nothing is acknowledged or forwarded before its
- * batch is durable.
+ * ZeroMQ sockets and LMDB writes belong to the thread in node_run's poll
+ * loop; signature checks, key opening and decryption of objects from peers
+ * run on a pool of worker threads (node/verify.c, one per core) whose
+ * results come back in arrival order. LMDB writes are grouped (one durable
+ * commit per batch of up to NODE_BATCH objects or NODE_BATCH_MS), and
+ * nothing is acknowledged or forwarded before its batch is durable.
  */
 #ifndef SIGMESH_NODE_H
 #define SIGMESH_NODE_H

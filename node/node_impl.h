@@ -84,7 +84,8 @@ struct node {
 	transport_t *tp;
 	verify_t *verify;		/* crypto workers for objects from peers */
 	void *control;			/* REP, ipc in the data dir */
-	void *feed;			/* PUB, ipc in the data dir */
+	void *feed;			/* XPUB, ipc in the data dir */
+	long feed_subs;			/* live subscriptions on the feed */
 	struct peer **peers;
 	size_t n_peers, cap_peers;
 	bool in_batch;
