@@ -191,29 +191,101 @@ static size_t pick_members(node_t *n, roster_t *r, size_t k, const uint8_t **out
 	return k;
 }
 
+/* Do SIGs a and b have a member in common (a bridge organization)? */
+static bool bridged(roster_t *a, roster_t *b)
+{
+	uint32_t n;
+	const roster_member *m = roster_members(a, 0, &n);
+
+	for (uint32_t i = 0; i < n; i++)
+		if (roster_is_member(b, 0, m[i].id.org))
+			return true;
+	return false;
+}
+
+struct pair_rank {
+	uint8_t rank[8];
+	const uint8_t *a, *b;
+};
+
+static int cmp_pair(const void *x, const void *y)
+{
+	return memcmp(((const struct pair_rank *)x)->rank, ((const struct pair_rank *)y)->rank, 8);
+}
+
+/*
+ * The designated links that carry federation-wide (CLEAR, GREEN) objects
+ * from SIG t into SIG s: the k lowest-ranked pairs (a in t, b in s but
+ * not in t), ranked by BLAKE2b-64(a || b). Every member of t computes the
+ * same pairs, so exactly k links cross from t to s, wherever the
+ * objects come from; inside s they spread on s's own tree. Mark the
+ * ones that start at this node.
+ */
+static void pick_cross(node_t *n, roster_t *t, roster_t *s, size_t k)
+{
+	uint32_t nt, ns;
+	const roster_member *mt = roster_members(t, 0, &nt);
+	const roster_member *ms;
+	struct pair_rank *pr;
+	size_t np = 0;
+
+	ms = roster_members(s, 0, &ns);
+	if (!nt || !ns || !(pr = calloc((size_t)nt * ns, sizeof(*pr))))
+		return;
+	mt = roster_members(t, 0, &nt);	/* the first call's cache may be gone */
+	for (uint32_t i = 0; i < nt; i++)
+		for (uint32_t j = 0; j < ns; j++) {
+			if (!ms[j].endpoint[0] || roster_is_member(t, 0, ms[j].id.org))
+				continue;
+			rank_of(mt[i].id.org, ms[j].id.org, pr[np].rank);
+			pr[np].a = mt[i].id.org;
+			pr[np++].b = ms[j].id.org;
+		}
+	qsort(pr, np, sizeof(*pr), cmp_pair);
+	for (size_t i = 0; i < np && i < k; i++) {
+		struct peer *p;
+		if (same(pr[i].a, node_me(n)) && (p = node_peer(n, pr[i].b, true))) {
+			p->neighbor = true;
+			p->chosen = true;
+			p->cross = true;
+		}
+	}
+	free(pr);
+}
+
 /* Choose the active set from the rosters: active_peers per SIG I am in,
- * one link into each SIG I am not in. Peers that greeted us keep their
- * neighbour flag as long as we share a SIG. */
+ * and the designated cross-SIG links that start here. Peers that greeted
+ * us keep their neighbour flag as long as we share a SIG. */
 void node_choose_neighbours(node_t *n)
 {
 	const uint8_t *pick[64];
+	size_t ns = federation_count(n->fed);
 
 	for (size_t i = 0; i < n->n_peers; i++) {
 		struct peer *p = n->peers[i];
 		p->chosen = false;
+		p->cross = false;
 		if (p->neighbor && !federation_share_sig(n->fed, node_me(n), p->org))
 			p->neighbor = false;
 	}
-	for (size_t s = 0; s < federation_count(n->fed); s++) {
+	for (size_t s = 0; s < ns; s++) {
 		roster_t *r = federation_at(n->fed, s);
-		bool mine = roster_is_member(r, 0, node_me(n));
-		size_t k = pick_members(n, r, mine ? n->cfg.active_peers : 1, pick);
+		if (!roster_is_member(r, 0, node_me(n)))
+			continue;
+		size_t k = pick_members(n, r, n->cfg.active_peers, pick);
 		for (size_t i = 0; i < k; i++) {
 			struct peer *p = node_peer(n, pick[i], true);
 			if (p) {
 				p->neighbor = true;
 				p->chosen = true;
 			}
+		}
+		/* two links into each SIG with no bridge organization, one
+		 * into a bridged SIG (its bridge carries the rest) */
+		for (size_t o = 0; o < ns; o++) {
+			roster_t *other = federation_at(n->fed, o);
+			if (o != s && !roster_is_member(other, 0, node_me(n)))
+				pick_cross(n, r, other, bridged(r, other) ? 1 : 2);
 		}
 	}
 }
@@ -338,8 +410,8 @@ static const uint8_t *tree_scope(node_t *n, scope_entry *r, const uint8_t *peer)
 	const sm_audience *auds[65];
 	size_t na = 0;
 
-	if (rep->aud.federation)
-		return FED_SCOPE;
+	if (rep->aud.federation)	/* designated cross-SIG links are never pruned */
+		return federation_share_sig(n->fed, node_me(n), peer) ? FED_SCOPE : NULL;
 	auds[na++] = &rep->aud;
 	for (size_t i = 0; i < r->n_rel && na < 65; i++)
 		auds[na++] = &r->rel[i]->msg.u.release.add;
@@ -432,6 +504,15 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 		    &e->msg.u.release.add : &r->msg.u.report.aud;
 		if (e->msg.type == SM_MSG_REPORT || e->msg.type == SM_MSG_RELEASE)
 			seed_direct(n, e, r, obj, len, aud, from);
+		else {
+			/* a sighting or retraction from here: this node may be a
+			 * named organization with no neighbour in the audience, so
+			 * seed the audience's SIGs and organizations as the
+			 * report's originator did (and those of its releases) */
+			seed_direct(n, e, r, obj, len, aud, from);
+			for (size_t i = 0; i < r->n_rel; i++)
+				seed_direct(n, e, r, obj, len, &r->rel[i]->msg.u.release.add, from);
+		}
 		if (report_obj)
 			seed_direct(n, r, r, report_obj, report_len, aud, from);
 	}
@@ -647,6 +728,8 @@ static int ingest_job(node_t *n, verify_job *j, struct peer *from, sm_err *err)
 		return sm_fail(err, SM_ENOMEM, "out of memory");
 	}
 	j->rc = -1;	/* the table owns the message now */
+	if (e->msg.type == SM_MSG_REPORT)
+		n->report_stored = true;
 	if (e->msg.type == SM_MSG_REPORT) {
 		if (j->readable) {
 			for (size_t i = 0; i < j->n_ind; i++)
@@ -727,6 +810,77 @@ static void ingest_failed(node_t *n, struct peer *p, const sm_err *e)
 		strike(n, p, "object", e);
 }
 
+#define PARK_MAX 8192
+#define PARK_BYTES (64u << 20)
+#define PARK_MS (10 * 60 * 1000)
+
+/* Keep an object that came before its report (gossip does not order a
+ * sighting behind the report it is about across different paths). */
+static void park(node_t *n, const verify_job *j)
+{
+	const sm_msg *m = &j->msg;
+	const uint8_t *ref;
+	struct parked *pk;
+
+	if (j->rc != 0)
+		return;
+	switch (m->type) {
+	case SM_MSG_SIGHTING: ref = m->u.sighting.report; break;
+	case SM_MSG_RETRACTION: ref = m->u.retraction.report; break;
+	case SM_MSG_RELEASE: ref = m->u.release.report; break;
+	default: return;	/* a report waiting for a roster: the roster sync brings it */
+	}
+	for (size_t i = 0; i < n->n_parked; i++)
+		if (n->parked[i].len == j->len && !memcmp(n->parked[i].obj, j->obj, j->len))
+			return;
+	if (n->n_parked >= PARK_MAX || n->parked_bytes + j->len > PARK_BYTES)
+		return;		/* full: reconciliation will bring it again */
+	if (n->n_parked == n->cap_parked) {
+		size_t c = n->cap_parked ? 2 * n->cap_parked : 32;
+		struct parked *x = realloc(n->parked, c * sizeof(*x));
+		if (!x)
+			return;
+		n->parked = x;
+		n->cap_parked = c;
+	}
+	pk = &n->parked[n->n_parked];
+	if (!(pk->obj = malloc(j->len)))
+		return;
+	memcpy(pk->obj, j->obj, j->len);
+	pk->len = j->len;
+	memcpy(pk->ref, ref, SM_ID_LEN);
+	memcpy(pk->from, j->from, SM_ID_LEN);
+	pk->has_from = true;
+	pk->until_ms = now_ms() + PARK_MS;
+	n->parked_bytes += j->len;
+	n->n_parked++;
+}
+
+/* Ingest again the parked objects whose report is now held; drop the
+ * ones that waited too long. */
+static void unpark(node_t *n)
+{
+	uint64_t now = now_ms();
+	size_t k = 0;
+
+	for (size_t i = 0; i < n->n_parked; i++) {
+		struct parked pk = n->parked[i];
+		if (pk.until_ms > now && !scope_get(n->scope, pk.ref)) {
+			n->parked[k++] = pk;
+			continue;
+		}
+		n->parked_bytes -= pk.len;
+		if (pk.until_ms > now) {
+			sm_err e = {0};
+			struct peer *p = pk.has_from ? node_peer(n, pk.from, false) : NULL;
+			if (node_ingest(n, pk.obj, pk.len, p, &e) < 0)
+				log_debug("peer: parked object still refused: %s", e.msg);
+		}
+		free(pk.obj);
+	}
+	n->n_parked = k;
+}
+
 /* Objects the workers have verified, in the order they arrived. */
 static void drain_verified(node_t *n)
 {
@@ -735,8 +889,11 @@ static void drain_verified(node_t *n)
 	while ((j = verify_take(n->verify))) {
 		struct peer *p = node_peer(n, j->from, false);
 		sm_err e = {0};
-		if (ingest_job(n, j, p, &e) < 0)
+		if (ingest_job(n, j, p, &e) < 0) {
+			if (e.code == SM_ENOTFOUND)
+				park(n, j);
 			ingest_failed(n, p, &e);
+		}
 		verify_job_free(&j);
 		if (n->n_pending >= NODE_BATCH) {
 			sm_err ce = {0};
@@ -829,6 +986,11 @@ int node_commit(node_t *n, sm_err *err)
 	}
 	n->n_pending = 0;
 	flush_all(n, false);
+	if (n->report_stored) {
+		n->report_stored = false;
+		if (n->n_parked)
+			unpark(n);
+	}
 	return 0;
 }
 
@@ -1537,6 +1699,9 @@ void node_destroy(node_t **np)
 	free(n->peers);
 	free(n->pending);
 	free(n->missing);
+	for (size_t i = 0; i < n->n_parked; i++)
+		free(n->parked[i].obj);
+	free(n->parked);
 	control_close(n);
 	feed_close(n);
 	transport_destroy(&n->tp);

@@ -24,6 +24,7 @@ struct peer {
 	uint8_t org[SM_ID_LEN];
 	bool neighbor;			/* in the active set (chosen, or greeted us) */
 	bool chosen;			/* picked by our own ranking */
+	bool cross;			/* a designated link into a SIG we are not in */
 	uint64_t last_seen_ms, last_hello_ms, last_recon_ms;
 	uint64_t prev_seen_ms;		/* last_seen_ms before the current frame */
 	uint8_t lazy[PEER_MAX_SCOPES][SM_ID_LEN];	/* scopes where it only gets IHAVE */
@@ -68,6 +69,17 @@ struct pending {
 	uint8_t from[SM_ID_LEN];
 };
 
+/* An object that arrived before the report it is about: kept until the
+ * report comes (then ingested again) or PARK_MS passes. */
+struct parked {
+	uint8_t ref[SM_ID_LEN];		/* the report it waits for */
+	uint8_t from[SM_ID_LEN];
+	bool has_from;
+	uint8_t *obj;			/* owned copy */
+	size_t len;
+	uint64_t until_ms;
+};
+
 struct missing {
 	uint8_t id[SM_ID_LEN];
 	uint8_t from[SM_ID_LEN];
@@ -92,6 +104,9 @@ struct node {
 	uint64_t batch_start_ms;
 	struct pending *pending;
 	size_t n_pending, cap_pending;
+	struct parked *parked;
+	size_t n_parked, cap_parked, parked_bytes;
+	bool report_stored;		/* a report entered the open batch */
 	struct missing *missing;
 	size_t n_missing, cap_missing;
 	uint64_t seq;			/* last sequence number this node used */

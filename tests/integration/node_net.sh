@@ -80,6 +80,13 @@ CONF
 	PIDS="$PIDS $!"
 }
 ctl() { o=$1; shift; "$SM" "$@" --data-dir "$T/$o/data"; }
+report_ids() {	# report_ids ORG: sorted ids of the reports ORG stores
+	ctl "$1" dump --json | /usr/bin/python3 -c '
+import json, sys
+for it in json.load(sys.stdin)["items"]:
+    if it["type"] == "report":
+        print(it["id"])' | sort
+}
 has() {	# has ORG ID: is the object in ORG's store?
 	ctl "$1" dump --json 2>/dev/null | grep -q "\"$2\""
 }
@@ -184,9 +191,18 @@ done
 start C
 wait_up C
 if wait_for "$LAST" C; then
-	n=$(ctl C dump --json | grep -c '"type": "report"')
-	m=$(ctl B dump --json | grep -c '"type": "report"')
-	[ "$n" = "$m" ] && ok offline_node_catches_up || bad offline_node_catches_up "C has $n reports, B has $m"
+	# the last one may come before the others: wait until C holds as many
+	# reports as B (10 s), then compare the sets exactly
+	n=0
+	while :; do
+		report_ids C > c.ids
+		report_ids B > b.ids
+		cmp -s c.ids b.ids && break
+		n=$((n + 1)); [ $n -gt 100 ] && break
+		sleep 0.1
+	done
+	cmp -s c.ids b.ids && ok offline_node_catches_up \
+		|| bad offline_node_catches_up "C has $(wc -l < c.ids) reports, B has $(wc -l < b.ids)"
 else
 	bad offline_node_catches_up "C never got the last report"
 fi
@@ -200,24 +216,10 @@ after=$(ctl D dump --json | grep -c '"id"')
 [ "$before" = "$after" ] && ok restart_keeps_state || bad restart_keeps_state "$before objects before, $after after"
 ctl D fsck >/dev/null 2>&1 && ok fsck_clean || bad fsck_clean "$(ctl D fsck 2>&1 | tail -3)"
 
-# an outsider (valid keys, in no roster) is refused by ZAP
-mkdir -p xrosters && cp rosters/chem.roster xrosters/
-start X xrosters
-wait_up X
-refused=0
-for k in $(seq 1 50); do
-	refused=0
-	for o in A B C D; do
-		r=$(ctl $o status --json | sed -n 's/.*"zap_refused": \([0-9]*\).*/\1/p')
-		refused=$((refused + ${r:-0}))
-	done
-	[ "${refused:-0}" -gt 0 ] && break
-	sleep 0.1
-done
-XN=$(ctl X dump --json | grep -c '"id"')
-[ "${refused:-0}" -gt 0 ] && [ "$XN" -eq 0 ] && ok outsider_refused || bad outsider_refused "zap_refused=$refused, outsider holds $XN objects"
+# (an outsider with valid keys but in no roster is refused by ZAP:
+# tests/integration/hostile.sh connects as one)
 
-for o in A B C D E F G H X; do ctl $o stop >/dev/null 2>&1; done
+for o in A B C D E F G H; do ctl $o stop >/dev/null 2>&1; done
 # every node must exit on its own after "stop", and (in sanitizer builds)
 # without a leak or a memory error
 n=0
