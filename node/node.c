@@ -36,8 +36,8 @@
 #include "proto/wire.h"
 #include <unistd.h>
 
-#define IHAVE_FLUSH_MS 50
-#define GRAFT_WAIT_MS 150
+#define IHAVE_FLUSH_MS 10
+#define GRAFT_WAIT_MS 40
 #define HELLO_MS 10000
 #define FRAME_SOFT_BYTES (512 * 1024)
 #define MAX_MISSING 65536
@@ -491,6 +491,13 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 		for (size_t i = 0; i < n->n_peers; i++) {
 			struct peer *p = n->peers[i];
 			if (!p->neighbor || p == from || same(p->org, e->msg.u.h.originator))
+				continue;
+			/* A designated cross-SIG link carries what comes from
+			 * this node's own SIGs only: an object enters each other
+			 * SIG once, from its origin SIG, not again from every SIG
+			 * it reaches on the way (those copies would all be
+			 * duplicates). */
+			if (p->cross && !mine && !federation_share_sig(n->fed, node_me(n), e->msg.u.h.originator))
 				continue;
 			if (!scope_may_forward(n->scope, e, node_me(n), p->org, &mem))
 				continue;
