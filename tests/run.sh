@@ -53,6 +53,7 @@ for t in "$BUILD"/tests/test_*; do
 	selected "$n" unit && run_one "$n" "$t"
 done
 for t in tests/integration/*.sh; do
+	[ "$(basename "$t")" = lib.sh ] && continue
 	[ -f "$t" ] || continue
 	n=$(basename "$t" .sh)
 	selected "$n" integration && run_one "$n" sh "$t"

@@ -49,7 +49,8 @@ die()  { echo "FAIL analyst_setup: $1"; exit 1; }
 [ -x "$SM" ] && [ -x "$SMD" ] || die "$SM or $SMD not built"
 $PY -c 'import zmq' 2>/dev/null || die "$PY has no zmq module (apt-get install python3-zmq)"
 
-BASE=$((20000 + ($$ * 7) % 20000))
+. "$TOP/tests/integration/lib.sh"
+BASE=$(free_ports 4) || { echo "FAIL analyst_setup: no free ports"; exit 1; }
 i=0
 for o in A B C; do
 	i=$((i + 1))

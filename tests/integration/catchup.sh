@@ -31,7 +31,8 @@ ok()  { echo "PASS $1"; }
 bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
 die() { echo "FAIL catchup_setup: $1"; exit 1; }
 
-BASE=$((41000 + ($$ * 7) % 20000))
+. "$TOP/tests/integration/lib.sh"
+BASE=$(free_ports 4) || { echo "FAIL catchup_setup: no free ports"; exit 1; }
 i=0
 for o in A B C; do
 	i=$((i + 1))

@@ -14,7 +14,8 @@ fails=0
 ok()  { echo "PASS $1"; }
 bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
 
-port=$((30000 + $(od -An -N2 -tu2 /dev/urandom) % 20000))
+. "$TOP/tests/integration/lib.sh"
+port=$(free_ports 1) || { echo "FAIL cli_init_setup: no free ports"; exit 1; }
 "$SM" init --dir "$T/n" --name "Example Gas Co" --listen "tcp://127.0.0.1:$port" > init.out 2>&1 \
 	&& ok init_runs || bad init_runs "$(cat init.out)"
 [ "$(stat -c %a "$T/n/node.conf")" = 600 ] && ok conf_0600 || bad conf_0600 "$(stat -c %a "$T/n/node.conf")"

@@ -27,14 +27,8 @@ ok()  { echo "PASS $1"; }
 bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
 die() { echo "FAIL node_net_setup: $1"; exit 1; }
 
-# nine consecutive free ports: other tests (and other nodes) may be running
-BASE=""
-for try in 1 2 3 4 5 6 7 8 9 10; do
-	b=$((20000 + ($$ * 7 + try * 977 + $(od -An -N2 -tu2 /dev/urandom)) % 30000))
-	used=$(ss -Htan 2>/dev/null | awk '{print $4}' | sed 's/.*://' | awk -v b="$b" '$1 > b && $1 <= b + 10' | head -1)
-	[ -z "$used" ] && { BASE=$b; break; }
-done
-[ -n "$BASE" ] || die "no free ports"
+. "$TOP/tests/integration/lib.sh"
+BASE=$(free_ports 10) || die "no free ports"
 ORGS="A B C D E F G H X"
 i=0
 for o in $ORGS; do
