@@ -622,7 +622,9 @@ static int check_scope(node_t *n, sm_msg *m, struct peer *from, sm_err *err)
 				if (same(re->rosters[j].sig, re->add.sigs[i]) &&
 				    mem.is_member(mem.ctx, re->add.sigs[i], re->rosters[j].version, me))
 					return 0;
-		return sm_fail(err, SM_ESCOPE, "release of a report not held here that does not name us");
+		/* it may widen a report we are to receive but do not hold
+		 * yet: judge it when the report comes (the node parks it) */
+		return sm_fail(err, SM_ENOTFOUND, "release of a report not held here");
 	}
 	}
 	return sm_fail(err, SM_ETYPE, "unknown message type");
