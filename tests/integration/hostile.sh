@@ -95,7 +95,9 @@ restart() {	# restart ORG: clean stop and start (clears in-memory bans)
 	n=0
 	while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	# poll rather than wait: a blocking wait here once hung the script
+	n=0
+	while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 	start "$o"
 	wait_up "$o"
 }
@@ -272,24 +274,6 @@ grep -q "handshake refused" h.out && ok banned_peer_refused_by_zap || bad banned
 H=$(honest A --tlp amber --sig chem)
 wait_for "$H" $CHEM && ok honest_after_ban_delivered || bad honest_after_ban_delivered "not everywhere in chem"
 
-# ---- equivocation: same seq, different content, to two honest nodes ------
-restart B; restart C
-SEQ=$((2000000000 + $$))
-# both at once, so that each victim stores its own variant before gossip
-# brings the other one
-"$HOS" equivocate --key M.key --rosters rosters --victim org-B --seq $SEQ --variant one > eq1.out 2>&1 &
-E1=$!
-"$HOS" equivocate --key M.key --rosters rosters --victim org-C --seq $SEQ --variant two > eq2.out 2>&1
-wait $E1
-sleep 3
-bc=$(peer banned B org-C); cb=$(peer banned C org-B)
-sb=$(peer rejected B org-C); sc=$(peer rejected C org-B)
-echo "    equivocation: B rejected $sb objects from honest C (banned=$bc), C rejected $sc from B (banned=$cb)"
-[ "$bc" = 0 ] && [ "$cb" = 0 ]; strict equivocation_no_honest_ban $? \
-	"an equivocating member makes honest relays strike each other (store.c replay -> node.c strike)"
-H=$(honest A --tlp amber --sig chem)
-wait_for "$H" $CHEM; strict equivocation_honest_still_delivered $? "honest report did not reach all of chem"
-
 # ---- flood: honest latency with and without ------------------------------
 restart B; restart C
 lat() {	# lat ORG TLP AUD... : ms until every node of the audience holds it
@@ -308,7 +292,7 @@ during=""
 for k in 1 2 3; do during="$during $(lat A --tlp amber --sig chem)"; done
 AUDN=$GAS
 gd=$(lat D --tlp amber --sig gas)
-wait $FP
+wait "$FP"
 echo "    latency to all of chem (ms): quiet:$quiet; during flood:$during; gas during flood: $gd"
 grep '^flood' h.out | sed 's/^/    /'
 case " $during $gd " in *" -1 "*) bad flood_honest_delivered "an honest report did not reach its audience" ;;
@@ -325,7 +309,7 @@ FP=$!
 sleep 0.5
 AUDN=$CHEM
 during=$(lat A --tlp amber --sig chem)
-wait $FP
+wait "$FP"
 echo "    latency during a 2 s IHAVE flood (ms): $during"
 grep '^flood' h.out | sed 's/^/    /'
 [ "$during" -ge 0 ] && [ "$during" -le 3000 ]; strict ihave_flood_latency_bounded $? \
@@ -338,7 +322,7 @@ FP=$!
 sleep 1
 AUDN=$CHEM
 during="$(lat A --tlp amber --sig chem) $(lat C --tlp amber --sig chem)"
-wait $FP
+wait "$FP"
 echo "    latency during slowloris (ms): $during"
 grep '^slowloris' h.out | sed 's/^/    /'
 case " $during " in *" -1 "*) bad slowloris_honest_delivered "an honest report did not reach its audience" ;;
@@ -384,6 +368,24 @@ H=$(honest A --tlp amber --sig chem)
 wait_for "$H" A B C && ok after_removal_delivered || bad after_removal_delivered "not in A B C"
 sleep 0.5
 has R "$H" && bad removed_member_gets_nothing_new "R holds a report made after its removal" || ok removed_member_gets_nothing_new
+
+# ---- equivocation (last: the conflicting copies keep B and C at odds) ---
+restart B; restart C
+SEQ=$((2000000000 + $$))
+# both at once, so that each victim stores its own variant before gossip
+# brings the other one
+"$HOS" equivocate --key M.key --rosters rosters --victim org-B --seq $SEQ --variant one > eq1.out 2>&1 &
+E1=$!
+"$HOS" equivocate --key M.key --rosters rosters --victim org-C --seq $SEQ --variant two > eq2.out 2>&1
+wait "$E1"
+sleep 3
+bc=$(peer banned B org-C); cb=$(peer banned C org-B)
+sb=$(peer rejected B org-C); sc=$(peer rejected C org-B)
+echo "    equivocation: B rejected $sb objects from honest C (banned=$bc), C rejected $sc from B (banned=$cb)"
+[ "$bc" = 0 ] && [ "$cb" = 0 ]; strict equivocation_no_honest_ban $? \
+	"an equivocating member makes honest relays strike each other (store.c replay -> node.c strike)"
+H=$(honest A --tlp amber --sig chem)
+wait_for "$H" $CHEM; strict equivocation_honest_still_delivered $? "honest report did not reach all of chem"
 
 for o in A B C D E R; do ctl $o stop >/dev/null 2>&1; done
 sleep 0.3

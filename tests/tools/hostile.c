@@ -86,6 +86,7 @@ static federation_t *fed;
 static const roster_member *victim;
 static void *zctx, *sock, *mon;
 static unsigned long frames_sent;
+static bool handshake_ok;		/* the victim admitted us */
 
 static void die(const char *what, const sm_err *err)
 {
@@ -209,8 +210,10 @@ static void connect_victim(void)
 	double end = mono() + 3;
 	while (mono() < end) {
 		int ev = watch(100);
-		if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+		if (ev == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+			handshake_ok = true;
 			return;
+		}
 		if (ev && ev != ZMQ_EVENT_DISCONNECTED)
 			break;
 	}
@@ -218,9 +221,17 @@ static void connect_victim(void)
 
 static void finish(void)
 {
+	int zero = 0;
+
 	watch(500);
 	printf("sent %lu frames\n", frames_sent);
 	fflush(stdout);
+	/* stop the monitor and never linger on a connection that was refused:
+	 * either would make zmq_ctx_term wait forever */
+	zmq_socket_monitor(sock, NULL, 0);
+	zmq_setsockopt(mon, ZMQ_LINGER, &zero, sizeof(zero));
+	if (!handshake_ok)
+		zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
 	zmq_close(mon);
 	zmq_close(sock);
 	zmq_ctx_term(zctx);
