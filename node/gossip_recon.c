@@ -7,7 +7,7 @@
 #include "node/gossip_recon.h"
 #include "node/log.h"
 
-#define RECON_STALE_MS 30000	/* a session silent this long is dropped */
+#define RECON_STALE_MS 10000	/* a session silent this long is dropped */
 #define RECON_RETRY_MS 1000	/* after deferred objects, reconcile again this soon */
 #define GREET_WAIT_MS 150	/* how long the waiting side of a greeting waits: a
 				 * few round trips, short enough not to delay catch-up */
@@ -257,6 +257,13 @@ void gossip_recon_on_greeting(node_t *n, struct peer *p)
 	uint64_t now = now_ms();
 	bool young = now - n->c.started_ms < GREET_YOUNG_MS;
 	bool returned = !p->prev_seen_ms || now - p->prev_seen_ms > GREET_SILENCE_MS;
+
+	/* a peer greeting after a silence has restarted: whatever session we
+	 * had with it died with its process */
+	if (returned) {
+		recon_destroy(&p->rs_init);
+		recon_destroy(&p->rs_resp);
+	}
 	if (!young && returned)
 		gossip_recon_maybe_start(n, p, true);
 	else if (!young && memcmp(node_me(n), p->org, SM_ID_LEN) < 0)

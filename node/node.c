@@ -40,7 +40,9 @@
 #define GRAFT_WAIT_MS 40
 #define HELLO_MS 10000
 #define FRAME_SOFT_BYTES (512 * 1024)
-#define MAX_MISSING 65536
+#define MAX_MISSING 4096		/* ids announced and not yet here */
+#define MISSING_SLOTS 8192		/* their hash table: twice as many slots */
+#define IDS_PER_TOKEN 64		/* an IHAVE/WANT frame costs 1 + ids/64 tokens */
 #define DIRECT_PER_SIG 3	/* members of a foreign SIG an originator seeds */
 #define STRIKES_TO_BAN 5
 #define BAN_MS 30000
@@ -815,6 +817,14 @@ static void ingest_failed(node_t *n, struct peer *p, const sm_err *e)
 		log_debug("peer: deferred an object: %s", e->msg);
 	} else if (e->code == SM_EFULL || e->code == SM_EIO || e->code == SM_ENOMEM) {
 		log_error("store: %s", e->msg);
+	} else if (e->code == SM_EREPLAY) {
+		/* two different objects with one originator and sequence number:
+		 * the originator signed both (equivocation). The relay only
+		 * passed on what it was given; striking it would let one
+		 * dishonest member set honest nodes against each other. */
+		n->c.rejected++;
+		log_warn("peer: replay refused, not held against the relay (the originator signed two objects with one sequence number): %s",
+		    e->msg);
 	} else if (p)
 		strike(n, p, "object", e);
 }
@@ -1377,7 +1387,7 @@ static void send_hello(node_t *n, struct peer *p)
 		memcpy(heads[k].sig, roster_sig_id(r), SM_ID_LEN);
 		heads[k++].version = roster_version(r);
 	}
-	node_send(n, p, wire_hello(heads, k, &flen), &flen);
+	node_send(n, p, wire_hello(heads, k, n->c.started_ms, &flen), &flen);
 	p->last_hello_ms = now_ms();
 }
 
@@ -1434,6 +1444,14 @@ static void on_roster(node_t *n, struct peer *p, const wire_frame *f)
 
 static void on_hello(node_t *n, struct peer *p, const wire_frame *f)
 {
+	/* a new start time: the peer restarted, however short the gap */
+	bool restarted = f->started_ms && p->peer_started_ms && f->started_ms != p->peer_started_ms;
+	if (f->started_ms)
+		p->peer_started_ms = f->started_ms;
+	if (restarted) {
+		p->prev_seen_ms = 0;	/* gossip_recon_on_greeting: it came back */
+		p->last_hello_ms = 0;	/* and greet it back at once */
+	}
 	for (uint32_t i = 0; i < f->n_heads; i++) {
 		roster_t *r = federation_find(n->fed, f->heads[i].sig);
 		size_t flen = 0;
@@ -1452,19 +1470,47 @@ static void on_hello(node_t *n, struct peer *p, const wire_frame *f)
 	gossip_recon_on_greeting(n, p);
 }
 
+/* The missing ids are looked up by hash, not by scanning: a peer may
+ * announce thousands of ids per frame. */
+static size_t missing_slot(node_t *n, const uint8_t id[SM_ID_LEN], bool *found)
+{
+	uint32_t h;
+
+	memcpy(&h, id, sizeof(h));
+	for (size_t i = h & (MISSING_SLOTS - 1);; i = (i + 1) & (MISSING_SLOTS - 1)) {
+		uint32_t v = n->missing_slots[i];
+		if (!v || same(n->missing[v - 1].id, id)) {
+			*found = v != 0;
+			return i;
+		}
+	}
+}
+
+static void missing_reindex(node_t *n)
+{
+	bool found;
+
+	memset(n->missing_slots, 0, MISSING_SLOTS * sizeof(*n->missing_slots));
+	for (size_t k = 0; k < n->n_missing; k++)
+		n->missing_slots[missing_slot(n, n->missing[k].id, &found)] = (uint32_t)k + 1;
+}
+
 static void on_ids(node_t *n, struct peer *p, const wire_frame *f)
 {
 	const sm_members mem = federation_members(n->fed);
 	uint64_t now = now_ms();
 
+	/* announcing costs in proportion to what is announced */
+	p->tokens -= (double)f->n_ids / IDS_PER_TOKEN;
+	if (!n->missing_slots && !(n->missing_slots = calloc(MISSING_SLOTS, sizeof(*n->missing_slots))))
+		return;
 	for (uint32_t i = 0; i < f->n_ids; i++) {
 		scope_entry *e = scope_get(n->scope, f->ids[i]);
 		if (f->kind == WIRE_IHAVE) {
+			bool tracked;
 			if (e || n->n_missing >= MAX_MISSING)
 				continue;
-			bool tracked = false;
-			for (size_t k = 0; k < n->n_missing && !tracked; k++)
-				tracked = same(n->missing[k].id, f->ids[i]);
+			size_t slot = missing_slot(n, f->ids[i], &tracked);
 			if (tracked)
 				continue;
 			if (n->n_missing == n->cap_missing) {
@@ -1475,6 +1521,7 @@ static void on_ids(node_t *n, struct peer *p, const wire_frame *f)
 				n->missing = m;
 				n->cap_missing = c;
 			}
+			n->missing_slots[slot] = (uint32_t)n->n_missing + 1;
 			struct missing *m = &n->missing[n->n_missing++];
 			memcpy(m->id, f->ids[i], SM_ID_LEN);
 			memcpy(m->from, p->org, SM_ID_LEN);
@@ -1522,6 +1569,8 @@ static void graft_missing(node_t *n)
 		}
 	}
 	n->n_missing = k;
+	if (n->missing_slots)
+		missing_reindex(n);
 }
 
 static bool rate_ok(struct peer *p)
@@ -1708,6 +1757,7 @@ void node_destroy(node_t **np)
 	free(n->peers);
 	free(n->pending);
 	free(n->missing);
+	free(n->missing_slots);
 	for (size_t i = 0; i < n->n_parked; i++)
 		free(n->parked[i].obj);
 	free(n->parked);
@@ -1792,7 +1842,10 @@ int node_run(node_t *n)
 			flush_all(n, true);
 			last_ihave = now;
 		}
-		if (now - last_hello >= HELLO_MS) {
+		/* once a second: greetings that are due, and reconciliation
+		 * sessions that are due (each peer keeps its own schedule, so a
+		 * recon_interval_ms below HELLO_MS is honoured) */
+		if (now - last_hello >= 1000) {
 			for (size_t i = 0; i < n->n_peers; i++) {
 				struct peer *p = n->peers[i];
 				if (p->neighbor && now - p->last_hello_ms >= HELLO_MS)

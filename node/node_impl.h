@@ -26,6 +26,7 @@ struct peer {
 	bool chosen;			/* picked by our own ranking */
 	bool cross;			/* a designated link into a SIG we are not in */
 	uint64_t last_seen_ms, last_hello_ms, last_recon_ms;
+	uint64_t peer_started_ms;	/* its start time, from its HELLO */
 	uint64_t prev_seen_ms;		/* last_seen_ms before the current frame */
 	uint8_t lazy[PEER_MAX_SCOPES][SM_ID_LEN];	/* scopes where it only gets IHAVE */
 	size_t n_lazy;
@@ -108,6 +109,7 @@ struct node {
 	size_t n_parked, cap_parked, parked_bytes;
 	bool report_stored;		/* a report entered the open batch */
 	struct missing *missing;
+	uint32_t *missing_slots;	/* hash of missing ids: index + 1, 0 = empty */
 	size_t n_missing, cap_missing;
 	uint64_t seq;			/* last sequence number this node used */
 	node_counters c;

@@ -2,7 +2,7 @@
  * proto/wire.c — peer frames; see wire.h and PROTOCOL.md §10.
  *
  * Payload encodings (all canonical msgpack, §2):
- *   HELLO    map {1: [[sig bin32, version uint]...]}
+ *   HELLO    map {1: [[sig bin32, version uint]...], 2: started_ms uint (optional)}
  *   OBJECTS  array of bin (each <= SM_MAX_OBJECT), 1..WIRE_MAX_OBJECTS
  *   IHAVE    map {1: [bin32...]}
  *   WANT     map {1: [bin32...], 2: true (graft, only when set)}
@@ -67,6 +67,8 @@ static int decode_payload(const msgpack_object *p, wire_frame *f, sm_err *err)
 				return -1;
 		}
 		f->n_heads = n;
+		if (codec_get_uint(&m, 2, false, 1, UINT64_MAX, &f->started_ms, err) < 0)
+			return -1;
 		return codec_map_end(&m, err);
 	case WIRE_OBJECTS:
 		if (codec_as_array(p, WIRE_MAX_OBJECTS, &it, &n, "objects", err) < 0)
@@ -132,6 +134,7 @@ int wire_decode(const uint8_t *buf, size_t len, wire_frame *f, sm_err *err)
 
 	memset(f, 0, offsetof(wire_frame, heads));
 	f->n_heads = f->n_objs = f->n_ids = f->n_entries = 0;
+	f->started_ms = 0;
 	f->graft = f->recon_fin = false;
 	f->recon = NULL;
 	f->recon_len = 0;
@@ -171,18 +174,22 @@ static void head(codec_w *w, uint8_t kind)
 	codec_w_uint(w, kind);
 }
 
-uint8_t *wire_hello(const sm_roster_ref *heads, uint32_t n, size_t *len)
+uint8_t *wire_hello(const sm_roster_ref *heads, uint32_t n, uint64_t started_ms, size_t *len)
 {
 	codec_w w;
 
 	head(&w, WIRE_HELLO);
-	codec_w_map(&w, 1);
+	codec_w_map(&w, started_ms ? 2 : 1);
 	codec_w_uint(&w, 1);
 	codec_w_array(&w, n);
 	for (uint32_t i = 0; i < n; i++) {
 		codec_w_array(&w, 2);
 		codec_w_bin(&w, heads[i].sig, SM_ID_LEN);
 		codec_w_uint(&w, heads[i].version);
+	}
+	if (started_ms) {
+		codec_w_uint(&w, 2);
+		codec_w_uint(&w, started_ms);
 	}
 	return codec_w_take(&w, len);
 }

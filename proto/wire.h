@@ -39,6 +39,7 @@ enum wire_kind {
 typedef struct wire_frame {
 	uint8_t kind;
 	/* HELLO */
+	uint64_t started_ms;		/* when the sender's node started; 0 = not said */
 	uint32_t n_heads;
 	sm_roster_ref heads[WIRE_MAX_HEADS];
 	/* OBJECTS: pointers into the input buffer */
@@ -72,7 +73,8 @@ int wire_decode(const uint8_t *buf, size_t len, wire_frame *f, sm_err *err)
     __attribute__((warn_unused_result));
 
 /* Encoders: each returns a malloc'd frame (caller frees) or NULL. */
-uint8_t *wire_hello(const sm_roster_ref *heads, uint32_t n, size_t *len);
+/* started_ms lets the peer tell a restart from a short silence (0: omit). */
+uint8_t *wire_hello(const sm_roster_ref *heads, uint32_t n, uint64_t started_ms, size_t *len);
 uint8_t *wire_objects(const uint8_t *const *objs, const size_t *lens, uint32_t n, size_t *len);
 uint8_t *wire_ids(uint8_t kind, const uint8_t (*ids)[SM_ID_LEN], uint32_t n, bool graft, size_t *len);
 uint8_t *wire_prune(const uint8_t sig[SM_ID_LEN], size_t *len);

@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Our own encoders on what we decoded: the result must decode. */
 	switch (f.kind) {
 	case WIRE_HELLO:
-		enc = wire_hello(f.heads, f.n_heads, &len);
+		enc = wire_hello(f.heads, f.n_heads, f.started_ms, &len);
 		break;
 	case WIRE_OBJECTS:
 		enc = wire_objects(f.objs, f.obj_lens, f.n_objs, &len);

@@ -29,6 +29,9 @@ fails=0
 ok()  { echo "PASS $1"; }
 bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
 die() { echo "FAIL hostile_setup: $1"; exit 1; }
+check() {	# check NAME COND-RESULT WHY
+	if [ "$2" -eq 0 ]; then ok "$1"; else bad "$1" "$3"; fi
+}
 strict() {	# strict NAME COND-RESULT WHY: a check that waits for a node fix
 	if [ "$2" -eq 0 ]; then ok "$1"
 	elif [ "$STRICT" = 1 ]; then bad "$1" "$3"
@@ -36,7 +39,8 @@ strict() {	# strict NAME COND-RESULT WHY: a check that waits for a node fix
 }
 [ -x "$HOS" ] || die "no $HOS (make first)"
 
-BASE=$((20000 + ($$ * 7) % 20000))
+. "$TOP/tests/integration/lib.sh"
+BASE=$(free_ports 10) || die "no free ports"
 i=0
 for o in A B C D E M R X; do
 	i=$((i + 1))
@@ -312,7 +316,7 @@ during=$(lat A --tlp amber --sig chem)
 wait "$FP"
 echo "    latency during a 2 s IHAVE flood (ms): $during"
 grep '^flood' h.out | sed 's/^/    /'
-[ "$during" -ge 0 ] && [ "$during" -le 3000 ]; strict ihave_flood_latency_bounded $? \
+[ "$during" -ge 0 ] && [ "$during" -le 3000 ]; check ihave_flood_latency_bounded $? \
 	"honest report took $during ms (-1: not delivered in 15 s) during an IHAVE flood (node.c on_ids: linear scan of up to 65536 missing ids for each announced id)"
 
 # ---- slowloris ------------------------------------------------------------
@@ -328,7 +332,7 @@ grep '^slowloris' h.out | sed 's/^/    /'
 case " $during " in *" -1 "*) bad slowloris_honest_delivered "an honest report did not reach its audience" ;;
 	*) ok slowloris_honest_delivered ;; esac
 left=$(sed -n 's/^slowloris: \([0-9]*\) of .* still open.*/\1/p' h.out)
-[ "${left:-1}" -eq 0 ]; strict slowloris_connections_dropped $? "$left half-open connections still open after 7 s"
+[ "${left:-1}" -eq 0 ]; check slowloris_connections_dropped $? "$left half-open connections still open after 7 s"
 
 # ---- outsider: valid keys, in no roster ----------------------------------
 mk=$(logmark B)
@@ -382,10 +386,10 @@ sleep 3
 bc=$(peer banned B org-C); cb=$(peer banned C org-B)
 sb=$(peer rejected B org-C); sc=$(peer rejected C org-B)
 echo "    equivocation: B rejected $sb objects from honest C (banned=$bc), C rejected $sc from B (banned=$cb)"
-[ "$bc" = 0 ] && [ "$cb" = 0 ]; strict equivocation_no_honest_ban $? \
+[ "$bc" = 0 ] && [ "$cb" = 0 ]; check equivocation_no_honest_ban $? \
 	"an equivocating member makes honest relays strike each other (store.c replay -> node.c strike)"
 H=$(honest A --tlp amber --sig chem)
-wait_for "$H" $CHEM; strict equivocation_honest_still_delivered $? "honest report did not reach all of chem"
+wait_for "$H" A B C; check equivocation_honest_still_delivered $? "honest report did not reach A, B and C"
 
 for o in A B C D E R; do ctl $o stop >/dev/null 2>&1; done
 sleep 0.3

@@ -798,7 +798,7 @@ int main(int argc, char **argv)
 			memcpy(heads[k].sig, roster_sig_id(federation_at(fed, i)), SM_ID_LEN);
 			heads[k].version = roster_version(federation_at(fed, i));
 		}
-		uint8_t *f = wire_hello(heads, k, &flen);
+		uint8_t *f = wire_hello(heads, k, 0, &flen);
 		send_frame(f, flen, 0);
 		free(f);
 	} else if (!strcmp(mode, "forged-sig")) mode_forged_sig();
