@@ -546,6 +546,64 @@ static int roster_known(node_t *n, const sm_roster_ref *refs, uint32_t nr, struc
 	return 0;
 }
 
+/*
+ * May this node hold report m, received from "from"? Releases of it count
+ * when signed by its originator: stored ones (which arrived before it and
+ * named this node) and parked ones (which arrived before it and did not);
+ * a parked release is judged properly, and stored, once the report is here.
+ */
+static int check_report(node_t *n, sm_msg *m, struct peer *from, sm_err *err)
+{
+	const sm_members mem = federation_members(n->fed);
+	const uint8_t *me = node_me(n);
+	const sm_release *rel[64];
+	sm_msg parked[8];
+	size_t n_rel, n_parked = 0;
+	sm_report *rep = &m->u.report;
+	int rc = -1;
+
+	if (roster_known(n, rep->rosters, rep->n_rosters, from, err) < 0)
+		return -1;
+	n_rel = scope_pending_releases(n->scope, m->id, rel, 64);
+	if (n_rel > 64)
+		n_rel = 64;
+	for (size_t i = 0; i < n->n_parked && n_parked < 8 && n_rel < 64; i++) {
+		sm_msg *pm = &parked[n_parked];
+		if (!same(n->parked[i].ref, m->id) ||
+		    msg_decode_trusted(n->parked[i].obj, n->parked[i].len, pm, NULL) < 0)
+			continue;	/* verified on arrival: no second signature check */
+		if (pm->type != SM_MSG_RELEASE) {
+			msg_clear(pm);
+			continue;
+		}
+		rel[n_rel++] = &pm->u.release;
+		n_parked++;
+	}
+	/* releases signed by someone else than the originator do not count */
+	size_t k = 0;
+	for (size_t i = 0; i < n_rel; i++)
+		if (same(((const sm_head *)&rel[i]->h)->originator, rep->h.originator))
+			rel[k++] = rel[i];
+	n_rel = k;
+	for (size_t i = 0; i < n_rel; i++)
+		if (roster_known(n, rel[i]->rosters, rel[i]->n_rosters, from, err) < 0)
+			goto out;
+	if (!tlp_may_receive(rep, rel, n_rel, me, &mem)) {
+		sm_fail(err, SM_ESCOPE, "report %s is not for this organization", tlp_name(rep->tlp));
+		goto out;
+	}
+	if (from && !tlp_may_forward(rep, rel, n_rel, from->org, me, &mem)) {
+		sm_fail(err, SM_ESCOPE, "%s report relayed by an organization that may not pass it on",
+		    tlp_name(rep->tlp));
+		goto out;
+	}
+	rc = 0;
+out:
+	for (size_t i = 0; i < n_parked; i++)
+		msg_clear(&parked[i]);
+	return rc;
+}
+
 /* Is this decoded message one this node may hold, received from "from"? */
 static int check_scope(node_t *n, sm_msg *m, struct peer *from, sm_err *err)
 {
@@ -556,30 +614,8 @@ static int check_scope(node_t *n, sm_msg *m, struct peer *from, sm_err *err)
 	scope_entry *r;
 
 	switch (m->type) {
-	case SM_MSG_REPORT: {
-		sm_report *rep = &m->u.report;
-		if (roster_known(n, rep->rosters, rep->n_rosters, from, err) < 0)
-			return -1;
-		n_rel = scope_pending_releases(n->scope, m->id, rel, 64);
-		if (n_rel > 64)
-			n_rel = 64;
-		/* releases signed by someone else than the originator do not count */
-		size_t k = 0;
-		for (size_t i = 0; i < n_rel; i++)
-			if (same(((const sm_head *)&rel[i]->h)->originator, rep->h.originator))
-				rel[k++] = rel[i];
-		n_rel = k;
-		for (size_t i = 0; i < n_rel; i++)
-			if (roster_known(n, rel[i]->rosters, rel[i]->n_rosters, from, err) < 0)
-				return -1;
-		if (!tlp_may_receive(rep, rel, n_rel, me, &mem))
-			return sm_fail(err, SM_ESCOPE, "report %s is not for this organization",
-			    tlp_name(rep->tlp));
-		if (from && !tlp_may_forward(rep, rel, n_rel, from->org, me, &mem))
-			return sm_fail(err, SM_ESCOPE, "%s report relayed by an organization that may not pass it on",
-			    tlp_name(rep->tlp));
-		return 0;
-	}
+	case SM_MSG_REPORT:
+		return check_report(n, m, from, err);
 	case SM_MSG_SIGHTING:
 	case SM_MSG_RETRACTION: {
 		const uint8_t *ref = m->type == SM_MSG_SIGHTING ? m->u.sighting.report : m->u.retraction.report;
@@ -616,14 +652,8 @@ static int check_scope(node_t *n, sm_msg *m, struct peer *from, sm_err *err)
 				return sm_fail(err, SM_ESCOPE, "release: %s", why ? why : "not allowed for this label");
 			return 0;
 		}
-		/* not holding the report yet: accept only if this release names us */
-		if (msg_audience_has_org(&re->add, me))
-			return 0;
-		for (uint32_t i = 0; i < re->add.n_sigs; i++)
-			for (uint32_t j = 0; j < re->n_rosters; j++)
-				if (same(re->rosters[j].sig, re->add.sigs[i]) &&
-				    mem.is_member(mem.ctx, re->add.sigs[i], re->rosters[j].version, me))
-					return 0;
+		/* not holding the report yet: its signer cannot be checked
+		 * against the report's originator, so nothing is stored; */
 		/* it may widen a report we are to receive but do not hold
 		 * yet: judge it when the report comes (the node parks it) */
 		return sm_fail(err, SM_ENOTFOUND, "release of a report not held here");
