@@ -1436,6 +1436,107 @@ static void send_roster_entries(node_t *n, struct peer *p, roster_t *r, uint64_t
 /* Roster entries from a peer: each is verified against our chain (quorum
  * of current members); accepted ones are saved, and the transport stops
  * talking to anyone no longer a member. */
+/* ---- late readers ----------------------------------------------------- */
+
+struct own_reports {
+	node_t *n;
+	const uint8_t *sig;
+	uint8_t (*ids)[SM_ID_LEN];
+	size_t k, cap;
+};
+
+static void collect_own(void *ctx, scope_entry *e)
+{
+	struct own_reports *c = ctx;
+	bool in = false;
+
+	if (e->msg.type != SM_MSG_REPORT || !same(e->msg.u.h.originator, node_me(c->n)) ||
+	    e->msg.u.report.tlp == SM_TLP_RED || e->msg.u.report.aud.federation)
+		return;
+	in = msg_audience_has_sig(&e->msg.u.report.aud, c->sig);
+	for (size_t i = 0; i < e->n_rel && !in; i++)
+		in = msg_audience_has_sig(&e->rel[i]->msg.u.release.add, c->sig);
+	if (!in)
+		return;
+	if (c->k == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 32;
+		void *x = realloc(c->ids, cap * SM_ID_LEN);
+		if (!x)
+			return;
+		c->ids = x;
+		c->cap = cap;
+	}
+	memcpy(c->ids[c->k++], e->msg.id, SM_ID_LEN);
+}
+
+/*
+ * A SIG whose genesis lets later members read earlier reports
+ * (late_readers): when members join, this node releases each of its own
+ * reports for that SIG to them. Only an originator can widen its report's
+ * audience, so every originator does this for its own reports; reports are
+ * never re-sealed by anyone else. Without late_readers (the default) a new
+ * member reads only what is created after it joined, or released to it.
+ */
+static void release_to_late_members(node_t *n, roster_t *r, uint64_t old_version)
+{
+	struct own_reports c = { n, roster_sig_id(r), NULL, 0, 0 };
+	sm_audience add;
+	uint32_t cnt;
+	const roster_member *m;
+
+	if (!roster_late_readers(r) || old_version == 0 || old_version >= roster_version(r))
+		return;
+	memset(&add, 0, sizeof(add));
+	m = roster_members(r, 0, &cnt);
+	if (!(add.orgs = calloc(cnt ? cnt : 1, SM_ID_LEN)))
+		return;
+	for (uint32_t i = 0; i < cnt; i++)
+		if (!roster_is_member(r, old_version, m[i].id.org) && !same(m[i].id.org, node_me(n)))
+			memcpy(add.orgs[add.n_orgs++], m[i].id.org, SM_ID_LEN);
+	if (add.n_orgs) {
+		scope_each(n->scope, collect_own, &c);
+		for (size_t i = 0; i < c.k; i++) {
+			uint8_t rid[SM_ID_LEN];
+			sm_err err = {0};
+			if (node_release(n, c.ids[i], &add, rid, &err) < 0)
+				log_warn("roster %s: cannot release an earlier report to its new members: %s",
+				    roster_name(r), err.msg);
+		}
+		if (c.k)
+			log_info("roster %s: released %zu earlier reports to %u new member(s)",
+			    roster_name(r), c.k, add.n_orgs);
+	}
+	free(c.ids);
+	msg_audience_clear(&add);
+}
+
+/* Remember each roster's version in the store, and act on growth seen at
+ * start (the operator appended entries to the roster file) as on growth
+ * learnt from peers. */
+static void roster_seen(node_t *n, roster_t *r, bool act)
+{
+	char name[16 + 2 * SM_ID_LEN + 1];
+	uint64_t old = 0, now = roster_version(r);
+	size_t len = 0;
+	sm_err err = {0};
+
+	memcpy(name, "roster_version:", 16);
+	sodium_bin2hex(name + 15, 2 * SM_ID_LEN + 1, roster_sig_id(r), SM_ID_LEN);
+	if (store_get_meta(n->store, name, &old, sizeof(old), &len, NULL) < 0 || len != sizeof(old))
+		old = 0;
+	if (old == now)
+		return;
+	if (act && old)
+		release_to_late_members(n, r, old);
+	if (!n->in_batch && store_begin(n->store, &err) == 0) {
+		if (store_set_meta(n->store, name, &now, sizeof(now), &err) < 0 ||
+		    store_commit(n->store, &err) < 0) {
+			store_abort(n->store);
+			log_warn("roster %s: cannot record its version: %s", roster_name(r), err.msg);
+		}
+	}
+}
+
 static void on_roster(node_t *n, struct peer *p, const wire_frame *f)
 {
 	roster_t *r = federation_find(n->fed, f->sig);
@@ -1469,6 +1570,10 @@ static void on_roster(node_t *n, struct peer *p, const wire_frame *f)
 		    (unsigned long long)roster_version(r));
 		transport_prune(n->tp);
 		node_choose_neighbours(n);
+		sm_err ce = {0};
+		if (n->in_batch)
+			node_commit(n, &ce);
+		roster_seen(n, r, true);
 	}
 }
 
@@ -1762,6 +1867,8 @@ node_t *node_new(const config *cfg, sm_err *err)
 	if (control_open(n, err) < 0 || feed_open(n, err) < 0)
 		goto fail;
 	node_choose_neighbours(n);
+	for (size_t i = 0; i < federation_count(n->fed); i++)
+		roster_seen(n, federation_at(n->fed, i), true);
 	log_info("node %s up: %zu objects, %zu SIGs, listening on %s",
 	    identity_public(n->id)->name, scope_count(n->scope), federation_count(n->fed), cfg->listen);
 	return n;
