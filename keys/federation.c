@@ -129,7 +129,8 @@ int federation_load_dir(federation_t *f, const char *dir, sm_err *err)
 		n++;
 	}
 	/* a fixed order, so that a name clash is reported the same way */
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n)	/* qsort wants a valid pointer even for no names */
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (size_t i = 0; i < n; i++) {
 		roster_t *r;
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
@@ -327,7 +328,8 @@ int federation_resolve(const federation_t *f, const sm_audience *aud,
 				goto fail;
 	}
 	if (l.n) {
-		qsort(l.v, l.n, sizeof(*l.v), cmp_rcpt);
+		if (l.n > 1)	/* qsort needs a valid pointer even for 0 items */
+			qsort(l.v, l.n, sizeof(*l.v), cmp_rcpt);
 		k = 1;
 		for (uint32_t i = 1; i < l.n; i++)
 			if (memcmp(l.v[i].org, l.v[k - 1].org, SM_ID_LEN) != 0)
@@ -375,7 +377,8 @@ int federation_refs(const federation_t *f, const sm_audience *aud,
 		memcpy(v[i].sig, aud->sigs[i], SM_ID_LEN);
 		v[i].version = roster_version(r);
 	}
-	qsort(v, aud->n_sigs, sizeof(*v), cmp_ref);
+	if (aud->n_sigs > 1)	/* qsort needs a valid pointer even for 0 items */
+		qsort(v, aud->n_sigs, sizeof(*v), cmp_ref);
 	*out = v;
 	*n = aud->n_sigs;
 	return 0;

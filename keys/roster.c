@@ -439,7 +439,8 @@ const roster_member *roster_members(const roster_t *r, uint64_t version, uint32_
 		for (size_t k = 0; k < r->n_rec; k++)
 			if (r->rec[k].from <= version && version < r->rec[k].until)
 				v->m[j++] = r->rec[k].m;
-		qsort(v->m, j, sizeof(*v->m), cmp_member);
+		if (j > 1)	/* qsort needs a valid pointer even for 0 items */
+			qsort(v->m, j, sizeof(*v->m), cmp_member);
 	}
 	v->n = j;
 	v->version = version;
@@ -806,7 +807,8 @@ uint8_t *roster_genesis(const char *sig_name, const roster_member *members,
 		sorted[i] = &members[i];
 	}
 	/* founders in org order: the same founders give the same genesis */
-	qsort(sorted, n, sizeof(*sorted), cmp_member_ptr);
+	if (n > 1)	/* qsort needs a valid pointer even for 0 items */
+		qsort(sorted, n, sizeof(*sorted), cmp_member_ptr);
 	for (uint32_t i = 1; i < n; i++)
 		if (!memcmp(sorted[i - 1]->id.org, sorted[i]->id.org, SM_ID_LEN)) {
 			sm_fail(err, SM_EEXISTS, "roster genesis: %s listed twice", sorted[i]->id.name);
@@ -927,7 +929,8 @@ uint8_t *roster_approve(const uint8_t *entry, size_t len, const identity_t *id,
 	memcpy(a[n].org, me->org, SM_ID_LEN);
 	crypto_sign_detached(a[n].sig, NULL, msg, ll + pe.body_len, identity_sign_sk(id));
 	n++;
-	qsort(a, n, sizeof(*a), cmp_appr);
+	if (n > 1)	/* qsort needs a valid pointer even for 0 items */
+		qsort(a, n, sizeof(*a), cmp_appr);
 	codec_w_init(&w);
 	codec_w_array(&w, 2);
 	codec_w_bin(&w, pe.body, pe.body_len);

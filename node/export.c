@@ -920,7 +920,8 @@ static int s_write_stix(FILE *out, const export_item *items, size_t n,
 	json_t *val;
 	json_object_foreach(x.objs, key, val)
 		keys[k++] = key;
-	qsort(keys, no, sizeof *keys, s_strcmp);
+	if (no > 1)	/* qsort needs a valid pointer even for 0 items */
+		qsort(keys, no, sizeof *keys, s_strcmp);
 	GString *all = g_string_new(NULL);
 	for (k = 0; k < no; k++) {
 		jpush(&x.j, arr, json_incref(json_object_get(x.objs, keys[k])));

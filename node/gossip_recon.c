@@ -170,7 +170,8 @@ static void push_have(node_t *n, struct peer *p, const recon_ids *have)
 		if (e && pushed_add(p, e))
 			p->backlog[p->n_backlog++] = e;
 	}
-	qsort(p->backlog + start, p->n_backlog - start, sizeof(*p->backlog), cmp_send_order);
+	if (p->n_backlog - start > 1)	/* qsort needs a valid pointer even for 0 items */
+		qsort(p->backlog + start, p->n_backlog - start, sizeof(*p->backlog), cmp_send_order);
 	gossip_recon_pump(n, p);
 }
 

@@ -238,7 +238,8 @@ int stats_compute(const export_item *items, size_t n, uint64_t from_ms,
 			    orgs, reps };
 		i = j;
 	}
-	qsort(cand, n_cand, sizeof *cand, s_topcmp);
+	if (n_cand > 1)	/* qsort needs a valid pointer even for 0 items */
+		qsort(cand, n_cand, sizeof *cand, s_topcmp);
 	for (size_t i = 0; i < n_cand && i < STATS_TOP; i++) {
 		out->top[i] = cand[i];
 		out->top[i].value = strdup(cand[i].value);

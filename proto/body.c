@@ -709,7 +709,8 @@ int body_indicators(const body_t *b, body_indicator **out, size_t *n,
 			v[i].value = ar.buf + off[i];
 	free(off);
 	/* Sorted and without duplicates, so the index sees each value once. */
-	qsort(v, k, sizeof(*v), ind_cmp);
+	if (k > 1)	/* qsort needs a valid pointer even for 0 items */
+		qsort(v, k, sizeof(*v), ind_cmp);
 	size_t u = 0;
 	for (size_t i = 0; i < k; i++)
 		if (u == 0 || ind_cmp(&v[u - 1], &v[i]) != 0)

@@ -64,7 +64,8 @@ static uint32_t ids_sort_unique(uint8_t (*ids)[SM_ID_LEN], uint32_t n)
 
 	if (n == 0)
 		return 0;
-	qsort(ids, n, SM_ID_LEN, id_cmp);
+	if (n > 1)	/* qsort needs a valid pointer even for 0 items */
+		qsort(ids, n, SM_ID_LEN, id_cmp);
 	for (uint32_t i = 1; i < n; i++)
 		if (memcmp(ids[i], ids[k], SM_ID_LEN) != 0)
 			memmove(ids[++k], ids[i], SM_ID_LEN);
@@ -810,7 +811,8 @@ static int prep_audience(const sm_audience *in, const sm_roster_ref *rin, uint32
 		if (!rin || !(*r = malloc((size_t)nr * sizeof(**r))))
 			return sm_fail(err, rin ? SM_ENOMEM : SM_EINVAL, "%s: rosters", what);
 		memcpy(*r, rin, (size_t)nr * sizeof(**r));
-		qsort(*r, nr, sizeof(**r), roster_cmp);
+		if (nr > 1)	/* qsort needs a valid pointer even for 0 items */
+			qsort(*r, nr, sizeof(**r), roster_cmp);
 		for (uint32_t i = 0; i < nr; i++)
 			if ((*r)[i].version == 0)
 				return sm_fail(err, SM_EINVAL, "%s: roster version 0", what);
@@ -840,7 +842,8 @@ static sm_keyslot *seal_slots(const uint8_t *key, const sm_recipient *rcpt, uint
 		goto fail;
 	}
 	memcpy(sorted, rcpt, (size_t)n * sizeof(*sorted));
-	qsort(sorted, n, sizeof(*sorted), rcpt_cmp);
+	if (n > 1)	/* qsort needs a valid pointer even for 0 items */
+		qsort(sorted, n, sizeof(*sorted), rcpt_cmp);
 	for (uint32_t i = 0; i < n; i++) {
 		if (i > 0 && memcmp(sorted[i - 1].org, sorted[i].org, SM_ID_LEN) == 0) {
 			sm_fail(err, SM_EINVAL, "%s: recipient listed twice", what);

@@ -691,7 +691,8 @@ static int answer_list(const recon_t *r, const inrange *g, size_t a, size_t b,
 		memcpy(s[j].p, g->ids + j * g->plen, g->plen);
 		s[j].idx = j;
 	}
-	qsort(s, g->k, sizeof *s, pfx_cmp);
+	if (g->k > 1)	/* qsort needs a valid pointer even for 0 items */
+		qsort(s, g->k, sizeof *s, pfx_cmp);
 	for (size_t i = a; i < b; i++) {
 		uint8_t key[RECON_ID_LEN] = {0};
 		size_t lo = 0, hi = g->k;

@@ -53,7 +53,8 @@ sim_pct pct_compute(const double *v, size_t n)
 	if (!c)
 		return r;
 	memcpy(c, v, n * sizeof(double));
-	qsort(c, n, sizeof(double), s_cmpd);
+	if (n > 1)	/* qsort needs a valid pointer even for 0 items */
+		qsort(c, n, sizeof(double), s_cmpd);
 	/* nearest rank: the smallest value with at least q of the samples <= it */
 #define RANK(q) c[(size_t)((q) * n + 0.999999) > 0 ? (size_t)((q) * n + 0.999999) - 1 : 0]
 	r.p50 = RANK(0.50);

@@ -78,7 +78,8 @@ static int s_svg(const char *path, const measure *m, const char *title)
 		if (!c)
 			continue;
 		memcpy(c, v, n * sizeof(double));
-		qsort(c, n, sizeof(double), s_cmpd);
+		if (n > 1)	/* qsort needs a valid pointer even for 0 items */
+			qsort(c, n, sizeof(double), s_cmpd);
 		fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"%.1f,%.1f", colors[t], X(c[0]), Y(0));
 		/* at most ~400 points: the curve does not need every sample */
 		size_t step = n > 400 ? n / 400 : 1;

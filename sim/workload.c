@@ -503,7 +503,8 @@ int workload_generate(workload *w, const profile *p, const workload_opts *o,
 	for (int i = 0; i < w->n; i++)
 		w->order[i] = i;
 	s_sort_w = w;
-	qsort(w->order, (size_t)w->n, sizeof(int), s_cmp);
+	if ((size_t)w->n > 1)	/* qsort needs a valid pointer even for 0 items */
+		qsort(w->order, (size_t)w->n, sizeof(int), s_cmp);
 	return 0;
 nomem2:
 	free(set);
