@@ -18,6 +18,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 	echo "- nproc: $(nproc)"
 	echo "- CPU: ${cpu:-unknown}"
 	echo "- kernel: $(uname -sr)"
+	echo "- load average at start: $(cut -d" " -f1-3 /proc/loadavg) (a shared machine: timings vary)"
 	echo "- command: \`make bench\`"
 	echo
 } >"$tmp"
