@@ -14,6 +14,9 @@
 #   3. jcsip-2014, 20% of the nodes SIGKILLed at 30% of 300 reports and
 #      restarted when the workload ends: time until coverage is 100% again
 #   4. jcsip-2018 (229 nodes), no faults, 300 reports: latency, copies, bytes
+#   6. (last) jcsip-2014 in network namespaces (--net netns, root only) with
+#      25 ms emulated links (netem; one-way delay between any two nodes),
+#      same rate and reports: p99 to the full audience (target <= 350 ms)
 #   5. scale-1000 only if the machine can hold it (estimated from run 4's
 #      per-node RSS and CPU); otherwise the estimate says why not
 #
@@ -181,5 +184,48 @@ for r in ("p2014", "off2014", "k2014", "p2018"):
               f"{get(x, 'run.reports')} reports, setup {fmt(get(x, 'run.setup_s'), ' s', 1)}, "
               f"workload {fmt(get(x, 'run.workload_s'), ' s', 1)}, settle {fmt(get(x, 'run.settle_s'), ' s', 1)}, "
               f"leaks {get(x, 'results.leaks.count')}, missing {get(x, 'results.deliveries.missing')}")
+print()
+EOF
+
+# 6. 25 ms links: needs root, `ip netns` and sch_netem in the kernel
+echo "### jcsip-2014 over 25 ms links (network namespaces, netem)"
+echo
+if [ "$(id -u)" != 0 ] || ! ip netns list >/dev/null 2>&1; then
+	echo "_skipped: needs root and \`ip netns\`._"
+	echo
+	exit 0
+fi
+run d2014 --profile sim/profiles/jcsip-2014.txt $common --reports "$reports" --settle 60 \
+	--net netns --link-delay 25
+python3 - "$work" "$reports" "$rate" <<'EOF'
+import json, sys
+work, reports, rate = sys.argv[1], sys.argv[2], sys.argv[3]
+try:
+    d = json.load(open(f"{work}/d2014/summary.json"))
+except (OSError, ValueError):
+    why = ""
+    try:
+        why = [l for l in open(f"{work}/d2014.log") if l.startswith("sigmesh-sim: ")][-1].strip()
+    except (OSError, IndexError):
+        pass
+    print(f"_not measured: {why or 'the run produced no summary'}_")
+    print()
+    sys.exit(0)
+r = d["results"]; c = r["completion_all_ms"]; l = r["latency_ms"]
+p99 = c["p99"]
+print(f"Command: `sigmesh-sim run --profile sim/profiles/jcsip-2014.txt --workload fy2014 --rate {rate} "
+      f"--body-bytes 4096 --seed 2014 --reports {reports} --net netns --link-delay 25` "
+      f"(one-way 25 ms between any two nodes, RTT 50 ms; {d['run']['link_emulation']}).")
+print()
+print("| measure | p50 | p90 | p99 | max |")
+print("|---|---|---|---|---|")
+print(f"| until the full audience had it (ms, {c['n']} reports) | {c['p50']:.0f} | {c['p90']:.0f} | {p99:.0f} | {c['max']:.0f} |")
+for lab in ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER"):
+    x = l.get(lab)
+    if x and x["n"]:
+        print(f"| each copy, {lab} (ms) | {x['p50']:.0f} | {x['p90']:.0f} | {x['p99']:.0f} | {x['max']:.0f} |")
+print()
+print(f"Target p99 to the full audience <= 350 ms: {'met' if p99 <= 350 else 'NOT met'} ({p99:.0f} ms); "
+      f"verdict {d['verdict']}, leaks {r['leaks']['count']}, missing {r['deliveries']['missing']}.")
 print()
 EOF

@@ -16,11 +16,12 @@
  *   offline  one node down for the whole workload (catch-up measurement)
  *   kill20   20% of the nodes SIGKILLed at 30%, restarted at the heal
  *
- * Partitions are loopback-only: a cut-off node is frozen with SIGSTOP, so it
- * neither sends nor acknowledges; its peers see what they would see behind
- * a cut link (TCP connections that go silent). It is not a true partition:
- * the frozen side does not keep working on its own. Network namespaces
- * would allow that; this plan runs on any machine without root.
+ * On loopback a cut-off node is frozen with SIGSTOP, so it neither sends
+ * nor acknowledges; its peers see what they would see behind a cut link
+ * (TCP connections that go silent), but the frozen side does not keep
+ * working on its own. With --net netns (netns.c) partitions are real: a
+ * cut-off SIG is moved onto an island bridge (its members still talk to
+ * each other and accept submissions), a bridge node's link goes down.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,11 +29,12 @@
 #include <string.h>
 #include "sim/sim.h"
 
-static const char *const kind_names[] = { "kill", "restart", "pause", "resume", "stop", "start" };
+static const char *const kind_names[] = { "kill", "restart", "pause", "resume", "stop", "start",
+	"isolate", "island", "rejoin" };
 
 const char *faults_kind_name(int kind)
 {
-	return kind >= 0 && kind <= FK_START ? kind_names[kind] : "?";
+	return kind >= 0 && kind <= FK_REJOIN ? kind_names[kind] : "?";
 }
 
 static int s_add(fault_plan *fp, int64_t at, int kind, int node)
@@ -81,39 +83,42 @@ static void s_story(fault_plan *fp, const char *fmt, ...)
 
 /* Freeze every member of SIG g (home and bridging) from `at` for `len` ms:
  * the SIG is cut off from the rest of the federation, the loopback way. */
-static int s_cut_sig(fault_plan *fp, const profile *p, int g, int64_t at, int64_t len)
+static int s_cut_sig(fault_plan *fp, const profile *p, int g, int64_t at, int64_t len,
+    bool netns)
 {
 	int rc = 0;
 	const prof_sig *s = &p->sigs[g];
 
 	for (int k = 0; k < s->n_members; k++) {
-		rc |= s_add(fp, at, FK_PAUSE, s->members[k]);
-		rc |= s_add(fp, at + len, FK_RESUME, s->members[k]);
+		rc |= s_add(fp, at, netns ? FK_ISLAND : FK_PAUSE, s->members[k]);
+		rc |= s_add(fp, at + len, netns ? FK_REJOIN : FK_RESUME, s->members[k]);
 	}
-	s_story(fp, "partition: SIG %s (%d nodes) cut off by SIGSTOP at %.1fs for %.1fs",
-	    s->name, s->n_members, at / 1000.0, len / 1000.0);
+	s_story(fp, "partition: SIG %s (%d nodes) cut off %s at %.1fs for %.1fs",
+	    s->name, s->n_members, netns ? "onto an island bridge" : "by SIGSTOP",
+	    at / 1000.0, len / 1000.0);
 	return rc;
 }
 
 /* Freeze every bridging organization: the SIGs go on inside but no longer
  * hear each other (federation-wide and released reports must wait). */
-static int s_cut_bridges(fault_plan *fp, const profile *p, int64_t at, int64_t len)
+static int s_cut_bridges(fault_plan *fp, const profile *p, int64_t at, int64_t len,
+    bool netns)
 {
 	int rc = 0, nb = 0;
 
 	for (int i = 0; i < p->n_orgs; i++)
 		if (p->orgs[i].n_sigs > 1) {
-			rc |= s_add(fp, at, FK_PAUSE, i);
-			rc |= s_add(fp, at + len, FK_RESUME, i);
+			rc |= s_add(fp, at, netns ? FK_ISOLATE : FK_PAUSE, i);
+			rc |= s_add(fp, at + len, netns ? FK_REJOIN : FK_RESUME, i);
 			nb++;
 		}
-	s_story(fp, "partition: all %d bridge nodes frozen at %.1fs for %.1fs (SIGs isolated from each other)",
-	    nb, at / 1000.0, len / 1000.0);
+	s_story(fp, "partition: all %d bridge nodes %s at %.1fs for %.1fs (SIGs isolated from each other)",
+	    nb, netns ? "cut off (links down)" : "frozen", at / 1000.0, len / 1000.0);
 	return rc;
 }
 
 int faults_plan(fault_plan *fp, const char *mode, const profile *p, int64_t span_ms,
-    uint64_t seed, sm_err *err)
+    uint64_t seed, bool netns, sm_err *err)
 {
 	sim_rng r;
 	int rc = 0, n_nodes = p->n_orgs;
@@ -158,14 +163,14 @@ int faults_plan(fault_plan *fp, const char *mode, const profile *p, int64_t span
 		g = (int)rng_below(&r, (uint32_t)p->n_sigs);
 		for (int k = 0; k < p->n_sigs && p->sigs[g].n_members > n_nodes / 4; k++)
 			g = (g + 1) % p->n_sigs;
-		rc |= s_cut_sig(fp, p, g, span_ms * 60 / 100, span_ms * 15 / 100);
+		rc |= s_cut_sig(fp, p, g, span_ms * 60 / 100, span_ms * 15 / 100, netns);
 	} else if (strcmp(mode, "partition") == 0) {
 		if (p->n_sigs < 2)
 			return sm_fail(err, SM_EINVAL, "faults partition: needs at least 2 SIGs");
 		rc |= s_cut_sig(fp, p, (int)rng_below(&r, (uint32_t)p->n_sigs), span_ms * 20 / 100,
-		    span_ms * 20 / 100);
+		    span_ms * 20 / 100, netns);
 		if (profile_bridges(p) > 0)
-			rc |= s_cut_bridges(fp, p, span_ms * 60 / 100, span_ms * 20 / 100);
+			rc |= s_cut_bridges(fp, p, span_ms * 60 / 100, span_ms * 20 / 100, netns);
 	} else if (strcmp(mode, "offline") == 0) {
 		int nd = (int)rng_below(&r, (uint32_t)n_nodes);
 

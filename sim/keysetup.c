@@ -40,13 +40,13 @@ static int s_write_conf(const sim_node *nd, const char *rosters, int active_peer
 	    "data_dir = %s\n"
 	    "key_file = %s/org.key\n"
 	    "rosters = %s\n"
-	    "listen = tcp://127.0.0.1:%d\n"
+	    "listen = tcp://%s:%d\n"
 	    "log_level = warn\n"
 	    "map_size_mb = 256\n"
 	    "active_peers = %d\n"
 	    "; by default a testnet heals in seconds, not the production half-minute\n"
 	    "recon_interval_ms = %d\n",
-	    nd->name, nd->dir, nd->dir, rosters, nd->port, active_peers,
+	    nd->name, nd->dir, nd->dir, rosters, nd->host, nd->port, active_peers,
 	    recon_ms > 0 ? recon_ms : 2000);
 	if (fclose(f) != 0)
 		return sm_fail(err, SM_EIO, "%s: write failed", nd->conf);
@@ -97,7 +97,7 @@ int keysetup_create(testnet *t, const profile *p, sm_err *err)
 			uint8_t *card = identity_card(ids[g->members[k]], &clen, err);
 			int r2;
 
-			snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", nd->port);
+			snprintf(ep, sizeof(ep), "tcp://%s:%d", nd->host, nd->port);
 			r2 = card ? roster_member_from_card(&mem[k], card, clen, ep, err) : -1;
 			free(card);
 			if (r2 < 0) {

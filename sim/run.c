@@ -37,6 +37,9 @@ typedef struct run_opts {
 	int recon_ms;		/* nodes' recon_interval_ms (default 2000) */
 	int base_port;
 	bool keep;
+	const char *net;	/* "loopback" or "netns" */
+	int link_delay_ms;
+	double loss_pct;
 } run_opts;
 
 static void s_on_signal(int sig)
@@ -56,6 +59,7 @@ static void s_usage(FILE *f)
 	    "           [--reports N] [--rate R] [--faults none|demo|churn] [--duration S]\n"
 	    "           [--settle S] [--seed N] [--base-port P] [--out DIR] [--keep]\n"
 	    "           [--body-bytes N] [--idle S] [--recon-ms N]\n"
+	    "           [--net loopback|netns] [--link-delay MS] [--loss PCT]\n"
 	    "       sigmesh-sim selftest\n"
 	    "       sigmesh-sim help\n"
 	    "\n"
@@ -72,6 +76,10 @@ static void s_usage(FILE *f)
 	    "  --body-bytes N  fill report bodies with analyst notes up to N bytes of JSON\n"
 	    "  --idle S      after settling, measure S seconds of idle traffic\n"
 	    "  --recon-ms N  the nodes' reconciliation interval (default 2000; production 30000)\n"
+	    "  --net netns   (root) one network namespace per node on a bridge, addresses\n"
+	    "                in 198.18.0.0/15; partitions cut links instead of freezing nodes\n"
+	    "  --link-delay MS  netns: one-way delay between any two nodes (netem)\n"
+	    "  --loss PCT    netns: packet loss between any two nodes, in percent\n"
 	    "  --out DIR     summary.json and latency.svg (default build/sim)\n"
 	    "  --keep        keep the testnet's directory (keys, stores, logs)\n"
 	    "Exit status: 0 all delivered and no leak; 1 leak, loss or crash; 2 error.\n");
@@ -87,7 +95,8 @@ static int s_parse(run_opts *o, int argc, char **argv)
 		{ "keep", no_argument, 0, 'k' }, { "settle", required_argument, 0, 'S' },
 		{ "base-port", required_argument, 0, 'P' }, { "help", no_argument, 0, 'h' },
 		{ "body-bytes", required_argument, 0, 'B' }, { "idle", required_argument, 0, 'I' },
-		{ "recon-ms", required_argument, 0, 'R' },
+		{ "recon-ms", required_argument, 0, 'R' }, { "net", required_argument, 0, 'N' },
+		{ "link-delay", required_argument, 0, 'D' }, { "loss", required_argument, 0, 'L' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -98,6 +107,7 @@ static int s_parse(run_opts *o, int argc, char **argv)
 	o->faults = "none";
 	o->out = "build/sim";
 	o->settle_s = 30;
+	o->net = "loopback";
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -115,12 +125,23 @@ static int s_parse(run_opts *o, int argc, char **argv)
 		case 'B': o->wl.body_bytes = (size_t)strtoul(optarg, NULL, 10); break;
 		case 'I': o->idle_s = atof(optarg); break;
 		case 'R': o->recon_ms = atoi(optarg); break;
+		case 'N': o->net = optarg; break;
+		case 'D': o->link_delay_ms = atoi(optarg); break;
+		case 'L': o->loss_pct = atof(optarg); break;
 		case 'h': s_usage(stdout); exit(0);
 		default: return -1;
 		}
 	}
 	if (!o->profile || optind != argc)
 		return -1;
+	if (strcmp(o->net, "loopback") != 0 && strcmp(o->net, "netns") != 0) {
+		fprintf(stderr, "sigmesh-sim: --net %s: expected loopback or netns\n", o->net);
+		return -1;
+	}
+	if (o->link_delay_ms < 0 || o->link_delay_ms > 10000 || o->loss_pct < 0 || o->loss_pct > 50) {
+		fprintf(stderr, "sigmesh-sim: --link-delay must be 0..10000 ms, --loss 0..50%%\n");
+		return -1;
+	}
 	return 0;
 }
 
@@ -243,6 +264,18 @@ static int s_act(const profile *p, testnet *t, workload *w, int ix)
 	return e->state == ES_DONE ? 1 : -1;
 }
 
+/* Undo a link fault (netns). */
+static void s_rejoin(testnet *t, int i)
+{
+	sim_node *nd = &t->nodes[i];
+
+	if (nd->cut == FK_ISOLATE)
+		netns_isolate(t, i, false);
+	else if (nd->cut == FK_ISLAND)
+		netns_island(t, i, false);
+	nd->cut = 0;
+}
+
 static void s_fault(testnet *t, sim_fault *f)
 {
 	sim_node *nd = &t->nodes[f->node];
@@ -252,6 +285,15 @@ static void s_fault(testnet *t, sim_fault *f)
 	case FK_STOP: nd->hold_down = true; testnet_stop(t, f->node); break;
 	case FK_PAUSE: testnet_pause(t, f->node); break;
 	case FK_RESUME: testnet_resume(t, f->node); break;
+	case FK_ISOLATE:
+		if (netns_isolate(t, f->node, true) == 0)
+			nd->cut = FK_ISOLATE;
+		break;
+	case FK_ISLAND:
+		if (netns_island(t, f->node, true) == 0)
+			nd->cut = FK_ISLAND;
+		break;
+	case FK_REJOIN: s_rejoin(t, f->node); break;
 	default: nd->hold_down = false; testnet_start(t, f->node, NULL); break;
 	}
 	f->done = true;
@@ -392,10 +434,23 @@ int run_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	t_setup = sim_mono_ms();
+	if (strcmp(o.net, "netns") == 0) {
+		char why[128];
+
+		if (!netns_usable(why, sizeof(why))) {
+			fprintf(stderr, "sigmesh-sim: --net netns unavailable (%s): running on loopback, "
+			    "partitions freeze processes%s\n", why,
+			    o.link_delay_ms || o.loss_pct ? ", no link delay or loss" : "");
+			o.net = "loopback";
+		}
+	} else if (o.link_delay_ms || o.loss_pct) {
+		fprintf(stderr, "sigmesh-sim: --link-delay and --loss need --net netns\n");
+		return 2;
+	}
 	if (profile_load(&p, o.profile, &err) < 0 ||
 	    workload_generate(&w, &p, &o.wl, &err) < 0 ||
 	    faults_plan(&fp, o.faults, &p, w.duration_ms > 0 ? w.duration_ms : 20000,
-		o.wl.seed, &err) < 0)
+		o.wl.seed, strcmp(o.net, "netns") == 0, &err) < 0)
 		goto fail;
 	printf("sigmesh-sim: %s: %d organizations in %d SIGs (%d bridging); %d actions "
 	    "(%d reports) over %.1fs; faults %s (%d actions)\n", p.name, p.n_orgs, p.n_sigs,
@@ -406,6 +461,19 @@ int run_main(int argc, char **argv)
 	if (testnet_init(&t, &p, o.base_port, &err) < 0)
 		goto fail;
 	t.recon_ms = o.recon_ms;
+	if (strcmp(o.net, "netns") == 0) {
+		int64_t t_ns = sim_mono_ms();
+
+		t.link_delay_ms = o.link_delay_ms;
+		t.loss_pct = o.loss_pct;
+		if (netns_setup(&t, &err) < 0)
+			goto fail;
+		printf("  network: %d namespaces on a bridge (198.18.0.0/15) in %.1fs; "
+		    "links: delay %d ms, loss %.2f%% (%s)\n", t.n + 1,
+		    (sim_mono_ms() - t_ns) / 1000.0, t.link_delay_ms, t.loss_pct,
+		    t.link_how[0] ? t.link_how : "none");
+		fflush(stdout);
+	}
 	if (keysetup_create(&t, &p, &err) < 0)
 		goto fail;
 	for (int i = 0; i < t.n; i++)
@@ -489,6 +557,10 @@ int run_main(int argc, char **argv)
 	t_settle = sim_mono_ms();
 	for (int i = 0; i < t.n; i++) {
 		t.nodes[i].hold_down = false;
+		if (t.nodes[i].cut) {
+			s_rejoin(&t, i);
+			t.nodes[i].healed = true;
+		}
 		if (t.nodes[i].state == NS_PAUSED) {
 			testnet_resume(&t, i);
 			t.nodes[i].healed = true;
@@ -564,6 +636,10 @@ int run_main(int argc, char **argv)
 		    "sigmeshd", t.sigmeshd, "started_ms", (json_int_t)(sim_now_ms() - (t_end - t_setup)),
 		    "failed_actions", fails,
 		    "results", results, "verdict", verdict);
+		if (summary)
+			json_object_update_new(json_object_get(summary, "run"), json_pack("{s:s, s:i, s:f, s:s}",
+			    "net", o.net, "link_delay_ms", t.link_delay_ms, "loss_pct", t.loss_pct,
+			    "link_emulation", t.link_how));
 		results = NULL;
 		if (!summary) {
 			sm_fail(&err, SM_ENOMEM, "cannot build summary");

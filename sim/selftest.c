@@ -251,7 +251,7 @@ static void fault_plans(void)
 	CHECK(profile_load(&p, "sim/profiles/jcsip-2014.txt", &err) == 0);
 	if (p.n_orgs != 59)
 		return;
-	CHECK(faults_plan(&fp, "demo", &p, 50000, 1, &err) == 0);
+	CHECK(faults_plan(&fp, "demo", &p, 50000, 1, false, &err) == 0);
 	/* 2 kills + 2 restarts, a freeze, a stop and start, and a SIG cut */
 	CHECK(fp.n_story == 4);
 	for (int i = 0; i < fp.n; i++) {
@@ -267,28 +267,37 @@ static void fault_plans(void)
 	}
 	CHECK(kills == 2 && restarts == 2);
 	faults_clear(&fp);
-	CHECK(faults_plan(&fp, "churn", &p, 60000, 1, &err) == 0 && fp.n > 10);
+	CHECK(faults_plan(&fp, "churn", &p, 60000, 1, false, &err) == 0 && fp.n > 10);
 	/* every disruption is undone */
 	bal = 0;
 	for (int i = 0; i < fp.n; i++)
 		bal += (fp.f[i].kind == FK_KILL || fp.f[i].kind == FK_PAUSE || fp.f[i].kind == FK_STOP) ? 1 : -1;
 	CHECK(bal == 0);
 	faults_clear(&fp);
-	CHECK(faults_plan(&fp, "none", &p, 60000, 1, &err) == 0 && fp.n == 0);
-	CHECK(faults_plan(&fp, "chaos", &p, 60000, 1, &err) < 0 && err.code == SM_EINVAL);
+	CHECK(faults_plan(&fp, "none", &p, 60000, 1, false, &err) == 0 && fp.n == 0);
+	CHECK(faults_plan(&fp, "chaos", &p, 60000, 1, false, &err) < 0 && err.code == SM_EINVAL);
 	/* kill20: 12 of 59 killed, nobody restarted before the heal */
-	CHECK(faults_plan(&fp, "kill20", &p, 60000, 1, &err) == 0 && fp.n == 12);
+	CHECK(faults_plan(&fp, "kill20", &p, 60000, 1, false, &err) == 0 && fp.n == 12);
 	for (int i = 0; i < fp.n; i++)
 		CHECK(fp.f[i].kind == FK_KILL && fp.f[i].at_ms == 18000);
 	faults_clear(&fp);
 	/* partition: a whole SIG frozen, then every bridge; all undone */
-	CHECK(faults_plan(&fp, "partition", &p, 60000, 1, &err) == 0 && fp.n_story == 2);
+	CHECK(faults_plan(&fp, "partition", &p, 60000, 1, false, &err) == 0 && fp.n_story == 2);
 	bal = 0;
 	for (int i = 0; i < fp.n; i++)
 		bal += fp.f[i].kind == FK_PAUSE ? 1 : fp.f[i].kind == FK_RESUME ? -1 : 100;
 	CHECK(bal == 0 && fp.n >= 2 * (2 + profile_bridges(&p)));
 	faults_clear(&fp);
-	CHECK(faults_plan(&fp, "offline", &p, 60000, 1, &err) == 0 && fp.n == 1 &&
+	/* netns partitions: no process frozen; each island/isolate is undone by a rejoin */
+	CHECK(faults_plan(&fp, "partition", &p, 60000, 1, true, &err) == 0 && fp.n_story == 2);
+	bal = 0;
+	for (int i = 0; i < fp.n; i++)
+		bal += fp.f[i].kind == FK_ISLAND || fp.f[i].kind == FK_ISOLATE ? 1 :
+		    fp.f[i].kind == FK_REJOIN ? -1 : 100;
+	CHECK(bal == 0 && fp.n >= 2 * (2 + profile_bridges(&p)));
+	CHECK(strcmp(faults_kind_name(FK_REJOIN), "rejoin") == 0 && strcmp(faults_kind_name(99), "?") == 0);
+	faults_clear(&fp);
+	CHECK(faults_plan(&fp, "offline", &p, 60000, 1, false, &err) == 0 && fp.n == 1 &&
 	    fp.f[0].kind == FK_STOP && fp.f[0].at_ms == 0);
 	faults_clear(&fp);
 	profile_clear(&p);

@@ -12,6 +12,7 @@
  *   keysetup.c  organization keys, quorum-signed rosters, node configs
  *   ctl.c       the control-socket client (ZeroMQ REQ, JSON)
  *   testnet.c   sigmeshd processes: start, kill, pause, stop, reap
+ *   netns.c     --net netns: a namespace per node, a bridge, link faults
  *   faults.c    the fault schedule (none, demo, churn)
  *   measure.c   dumps, coverage, leaks, latency, per-node overhead
  *   report.c    summary.json, latency.svg, terminal summary
@@ -175,9 +176,12 @@ typedef struct sim_node {
 	char conf[SIM_MAX_PATH];
 	char log[SIM_MAX_PATH];
 	int port;
+	char host[40];			/* listen address: 127.0.0.1, or 198.18.x.y */
+	char netns[48];			/* its namespace (netns mode), else "" */
 	pid_t pid;			/* 0 when not running */
 	int state;			/* enum node_state */
 	bool hold_down;			/* a fault keeps it down: do not restart */
+	int cut;			/* netns: 0, FK_ISOLATE or FK_ISLAND in force */
 	int64_t start_mono;		/* when the current start began */
 	int64_t next_probe_mono;
 	ctl_t *ctl;
@@ -202,6 +206,13 @@ typedef struct testnet {
 	sim_node *nodes;		/* owned */
 	int base_port;
 	int recon_ms;			/* recon_interval_ms written in the configs */
+	/* --net netns (netns.c) */
+	bool netns;			/* namespaces exist and must be removed */
+	char ns_tag[24];		/* "smsim<pid>": prefix of every namespace */
+	int link_delay_ms;		/* one-way delay between two nodes */
+	double loss_pct;		/* per-packet loss between two nodes */
+	char loss_obj[SIM_MAX_PATH];	/* BPF loss fallback object, if built */
+	char link_how[16];		/* "netem", "bpf-loss" or "" */
 } testnet;
 
 int testnet_init(testnet *t, const profile *p, int base_port, sm_err *err);
@@ -219,13 +230,29 @@ void testnet_teardown(testnet *t, bool keep);
 void testnet_emergency_kill(void);	/* async-signal-safe */
 int sim_rmtree(const char *path);
 
+/* ---- netns.c ---- */
+/* Root and `ip netns` working? If not, why (for the fallback message). */
+bool netns_usable(char *why, size_t len);
+/* After testnet_init: a namespace per node on a bridge, addresses in
+ * 198.18.0.0/15 (nodes[i].host), delay/loss from t->link_delay_ms and
+ * t->loss_pct. On failure what exists is still removed by netns_teardown. */
+int netns_setup(testnet *t, sm_err *err);
+int netns_isolate(testnet *t, int i, bool cut);	/* node's link down / up */
+int netns_island(testnet *t, int i, bool on);	/* onto the island bridge / back */
+int netns_enter(const sim_node *nd);		/* setns, in the child */
+void netns_teardown(testnet *t);		/* every namespace, veth, bridge */
+void netns_emergency(const testnet *t);		/* async-signal-safe */
+void netns_sweep_stale(void);			/* namespaces of dead simulators */
+
 /* ---- keysetup.c ---- */
 /* Keys for every organization, a signed roster per SIG, a config per node,
  * under t->base. */
 int keysetup_create(testnet *t, const profile *p, sm_err *err);
 
 /* ---- faults.c ---- */
-enum fault_kind { FK_KILL = 0, FK_RESTART, FK_PAUSE, FK_RESUME, FK_STOP, FK_START };
+enum fault_kind { FK_KILL = 0, FK_RESTART, FK_PAUSE, FK_RESUME, FK_STOP, FK_START,
+	/* netns mode only: real partitions, the node keeps running */
+	FK_ISOLATE, FK_ISLAND, FK_REJOIN };
 
 typedef struct sim_fault {
 	int64_t at_ms;
@@ -243,9 +270,11 @@ typedef struct fault_plan {
 	char story[FAULT_MAX_STORY][200];	/* one line per fault episode */
 } fault_plan;
 
-/* Plan the faults of `mode` over a workload of span_ms, from the seed. */
+/* Plan the faults of `mode` over a workload of span_ms, from the seed.
+ * With netns, partitions cut links (FK_ISLAND, FK_ISOLATE) instead of
+ * freezing processes. */
 int faults_plan(fault_plan *fp, const char *mode, const profile *p,
-    int64_t span_ms, uint64_t seed, sm_err *err);
+    int64_t span_ms, uint64_t seed, bool netns, sm_err *err);
 void faults_clear(fault_plan *fp);
 const char *faults_kind_name(int kind);
 

@@ -81,6 +81,7 @@ int testnet_init(testnet *t, const profile *p, int base_port, sm_err *err)
 			return sm_fail(err, SM_EIO, "no free TCP ports on 127.0.0.1");
 		nd->idx = i;
 		nd->port = port++;
+		snprintf(nd->host, sizeof(nd->host), "127.0.0.1");	/* netns_setup may change it */
 		snprintf(nd->name, sizeof(nd->name), "%s", p->orgs[i].name);
 		snprintf(nd->dir, sizeof(nd->dir), "%.200s/n/%.60s", t->base, nd->name);
 		snprintf(nd->conf, sizeof(nd->conf), "%.200s/n/%.60s.conf", t->base, nd->name);
@@ -119,6 +120,10 @@ int testnet_start(testnet *t, int i, sm_err *err)
 		if (fd >= 0) {
 			dup2(fd, 0);
 			close(fd);
+		}
+		if (nd->netns[0] && netns_enter(nd) < 0) {
+			dprintf(2, "sigmesh-sim: cannot enter namespace %s\n", nd->netns);
+			_exit(127);
 		}
 		execl(t->sigmeshd, "sigmeshd", "--config", nd->conf, (char *)NULL);
 		_exit(127);
@@ -317,6 +322,7 @@ void testnet_emergency_kill(void)
 	for (int i = 0; i < t->n; i++)
 		if (t->nodes[i].pid > 0)
 			kill(t->nodes[i].pid, SIGKILL);
+	netns_emergency(t);
 }
 
 void testnet_teardown(testnet *t, bool keep)
@@ -351,6 +357,8 @@ void testnet_teardown(testnet *t, bool keep)
 		nd->status = NULL;
 	}
 	s_live = NULL;
+	/* the nodes are gone: their namespaces can go (even with --keep) */
+	netns_teardown(t);
 	free(t->nodes);
 	t->nodes = NULL;
 rm:
