@@ -117,7 +117,7 @@ bench: deps
 
 soak: deps
 	@$(MAKE) --no-print-directory all
-	@SOAK_SECONDS=$${SOAK_SECONDS:-600} BUILD=$(BUILD) sh tests/integration/soak.sh
+	@SOAK_SECONDS=$${SOAK_SECONDS:-600} SOAK_STRICT=$${SOAK_STRICT:-1} BUILD=$(BUILD) sh tests/integration/soak.sh
 
 # libFuzzer needs clang; the harnesses link the same sources, rebuilt with
 # clang and ASan+UBSan in their own build directory.
