@@ -146,8 +146,8 @@ END {
 		if (g > worst) { worst = g; wk = k }
 		if (ef - bfd[k] > worstf) { worstf = ef - bfd[k]; wf = k }
 		sa += banon[k]; se += ea; sv0 += bvm[k]; sv1 += evm[k]; sf += fin[k]
-		if (g > pct) { badr++; rl = rl sprintf(" %s(%d->%d kB, %+.1f%%)", k, banon[k], ea, g) }
-		if (ef - bfd[k] > slack) { badf++; fl = fl sprintf(" %s(%d->%d fds)", k, bfd[k], ef) }
+		if (g > pct && ++badr <= 5) rl = rl sprintf(" %s(%d->%d kB, %+.1f%%)", k, banon[k], ea, g)
+		if (ef - bfd[k] > slack && ++badf <= 5) fl = fl sprintf(" %s(%d->%d fds)", k, bfd[k], ef)
 	}
 	printf "soak: %d processes lived through %ds..%ds (workload end); RssAnon mean %.0f -> %.0f kB (%.0f kB peak while settling), VmRSS mean %.0f -> %.0f kB; worst RssAnon %+.1f%% (%s), worst fd growth %+d (%s)\n", \
 	    n, w0, tend, n ? sa / n : 0, n ? se / n : 0, n ? sf / n : 0, n ? sv0 / n : 0, n ? sv1 / n : 0, worst, wk, worstf, wf
