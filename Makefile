@@ -117,7 +117,7 @@ bench: deps
 
 soak: deps
 	@$(MAKE) --no-print-directory all
-	@$(BUILD)/sigmesh-sim run --profile sim/profiles/jcsip-2014.txt --workload fy2014 --faults churn --duration 600 --out $(BUILD)/soak
+	@SOAK_SECONDS=$${SOAK_SECONDS:-600} SOAK_STRICT=$${SOAK_STRICT:-1} BUILD=$(BUILD) sh tests/integration/soak.sh
 
 # libFuzzer needs clang; the harnesses link the same sources, rebuilt with
 # clang and ASan+UBSan in their own build directory.
