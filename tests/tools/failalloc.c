@@ -23,7 +23,9 @@
  * Built without FAILALLOC_SO (the Makefile builds each tests/tools file as
  * a program), this file is a tiny program that says how to use it.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdio.h>
 
 #ifndef FAILALLOC_SO
