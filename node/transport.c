@@ -15,6 +15,7 @@
 struct dealer {
 	uint8_t org[SM_ID_LEN];
 	void *sock;
+	uint64_t used_ms;		/* last send */
 	char endpoint[ROSTER_MAX_ENDPOINT];
 };
 
@@ -355,6 +356,7 @@ int transport_send(transport_t *t, const uint8_t org[SM_ID_LEN], const uint8_t *
 		if (!(d = open_dealer(t, org)))
 			return -1;
 	}
+	d->used_ms = now_ms();
 	if (zmq_send(d->sock, buf, len, ZMQ_DONTWAIT) < 0) {
 		t->st.send_dropped++;
 		return -1;
@@ -362,4 +364,21 @@ int transport_send(transport_t *t, const uint8_t org[SM_ID_LEN], const uint8_t *
 	t->st.frames_out++;
 	t->st.bytes_out += len;
 	return 0;
+}
+
+size_t transport_reap(transport_t *t, uint64_t idle_ms,
+    bool (*keep)(void *ctx, const uint8_t org[SM_ID_LEN]), void *ctx)
+{
+	uint64_t now = now_ms();
+	size_t closed = 0;
+
+	for (size_t i = 0; i < t->n_dealers;) {
+		struct dealer *d = &t->dealers[i];
+		if (now - d->used_ms > idle_ms && !(keep && keep(ctx, d->org))) {
+			close_dealer(t, d);	/* moves the last one into slot i */
+			closed++;
+		} else
+			i++;
+	}
+	return closed;
 }

@@ -57,6 +57,14 @@ bool transport_banned(transport_t *t, const uint8_t org[SM_ID_LEN]);
  * roster change). */
 void transport_prune(transport_t *t);
 
+/* Close DEALERs unused for idle_ms, except those keep() says to keep (the
+ * node's neighbours). Direct sends to named organizations and foreign SIGs
+ * open DEALERs to peers a node rarely talks to; without this their sockets
+ * and connections would accumulate up to the size of the federation.
+ * Returns how many were closed. */
+size_t transport_reap(transport_t *t, uint64_t idle_ms,
+    bool (*keep)(void *ctx, const uint8_t org[SM_ID_LEN]), void *ctx);
+
 typedef struct transport_stats {
 	uint64_t frames_in, frames_out, bytes_in, bytes_out;
 	uint64_t send_dropped;		/* EAGAIN: peer queue full */
