@@ -2,18 +2,18 @@
  * node/node.c — the node: ingest, group commit, TLP-scoped dissemination,
  * roster sync, and the poll loop. See node.h for the path a report takes.
  *
- * Dissemination. Each node keeps a small active set of neighbours per SIG
- * (config active_peers, chosen by a hash ranking so that the choice is
- * stable and spread evenly) plus one link into each SIG it is not in, and
- * treats anyone who greets it from a shared SIG as a neighbour too, so the
- * relation is symmetric. Objects move as in Plumtree: pushed eagerly to
- * neighbours the TLP rules allow; a neighbour that sends a copy we already
- * hold is asked to PRUNE (it moves us to lazy for that scope, and we it),
- * after which it only hears of new ids in batched IHAVE frames and GRAFTs
- * (WANT with graft) what does not arrive from elsewhere in time. The eager
- * links converge to a tree per scope (the federation, or one SIG), so each
- * node receives close to one copy of each object. Whatever gossip misses
- * (a node down, a queue full, a partition) reconciliation repairs.
+ * Dissemination. The members of each SIG, ordered by a hash ranking of
+ * (SIG, org), form a fixed 4-ary tree that every node computes alike from
+ * the roster (tree_build). An object is pushed eagerly over the edges of
+ * the trees of the SIGs it may travel in, from where it enters each SIG
+ * (eager_to); CLEAR/GREEN objects cross between SIGs root to root. A tree
+ * floods an object to each member exactly once whoever sent it, so each
+ * node receives about one copy, whatever the timing (Plumtree's prunes,
+ * used before, depended on which copy came first and with many sources
+ * kept undoing each other). Every other neighbour (active_peers per SIG,
+ * designated cross links) only hears of new ids in batched IHAVE frames
+ * and asks (WANT) for what its tree did not bring in time: the repair when
+ * a tree node is down. Whatever gossip misses reconciliation repairs.
  *
  * Every send is decided by proto/tlp.h through node/scope.h: a node never
  * pushes, announces or reconciles an object with a peer that may not hold
@@ -827,8 +827,9 @@ static int batch_open(node_t *n, sm_err *err)
 	return 0;
 }
 
-/* Is id held already? On a copy from a peer, PRUNE the link for its
- * scope (Plumtree): the peer then only announces ids of that scope. */
+/* Is id held already? A copy from a peer is counted by where it most
+ * likely came from (the status counters dup_*), to show what is left to
+ * cut; the trees are fixed, so nothing is pruned. */
 static bool ingest_dup(node_t *n, const uint8_t id[SM_ID_LEN], struct peer *from)
 {
 	scope_entry *e = scope_get(n->scope, id);
