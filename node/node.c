@@ -250,7 +250,6 @@ static void tree_build(node_t *n, roster_t *r, struct tree *t)
 	size_t j = 0, me = SIZE_MAX;
 
 	memset(t, 0, sizeof(*t));
-	t->r = r;
 	if (!rk || !sig) {
 		free(rk);
 		return;
@@ -522,10 +521,12 @@ static bool eager_to(node_t *n, scope_entry *e, scope_entry *r, struct peer *p, 
 
 	for (size_t i = 0; i < n->n_trees; i++) {
 		struct tree *t = &n->trees[i];
-		if (!tree_has(t, p->org) || (!fed && !aud_names(r, t->sig)))
+		roster_t *ro;
+		if (!tree_has(t, p->org) || (!fed && !aud_names(r, t->sig)) ||
+		    !(ro = federation_find(n->fed, t->sig)))
 			continue;
-		if (!from || same(from->org, orig) || roster_is_member(t->r, 0, orig) ||
-		    roster_is_member(t->r, 0, from->org))
+		if (!from || same(from->org, orig) || roster_is_member(ro, 0, orig) ||
+		    roster_is_member(ro, 0, from->org))
 			return true;
 		/* from outside the node's SIGs: over a designated link into
 		 * another of its SIGs it enters that one only */

@@ -91,8 +91,8 @@ struct missing {
 
 /* This node's edges in one SIG's dissemination tree (node.c tree_build) */
 struct tree {
-	uint8_t sig[SM_ID_LEN];
-	roster_t *r;
+	uint8_t sig[SM_ID_LEN];	/* the roster is looked up by it: a roster
+				 * object may be replaced */
 	uint8_t nb[TREE_FANOUT + 1][SM_ID_LEN];	/* parent and children */
 	size_t n_nb;
 };
