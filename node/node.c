@@ -2,18 +2,18 @@
  * node/node.c — the node: ingest, group commit, TLP-scoped dissemination,
  * roster sync, and the poll loop. See node.h for the path a report takes.
  *
- * Dissemination. Each node keeps a small active set of neighbours per SIG
- * (config active_peers, chosen by a hash ranking so that the choice is
- * stable and spread evenly) plus one link into each SIG it is not in, and
- * treats anyone who greets it from a shared SIG as a neighbour too, so the
- * relation is symmetric. Objects move as in Plumtree: pushed eagerly to
- * neighbours the TLP rules allow; a neighbour that sends a copy we already
- * hold is asked to PRUNE (it moves us to lazy for that scope, and we it),
- * after which it only hears of new ids in batched IHAVE frames and GRAFTs
- * (WANT with graft) what does not arrive from elsewhere in time. The eager
- * links converge to a tree per scope (the federation, or one SIG), so each
- * node receives close to one copy of each object. Whatever gossip misses
- * (a node down, a queue full, a partition) reconciliation repairs.
+ * Dissemination. The members of each SIG, ordered by a hash ranking of
+ * (SIG, org), form a fixed 4-ary tree that every node computes alike from
+ * the roster (tree_build). An object is pushed eagerly over the edges of
+ * the trees of the SIGs it may travel in, from where it enters each SIG
+ * (eager_to); CLEAR/GREEN objects cross between SIGs root to root. A tree
+ * floods an object to each member exactly once whoever sent it, so each
+ * node receives about one copy, whatever the timing (Plumtree's prunes,
+ * used before, depended on which copy came first and with many sources
+ * kept undoing each other). Every other neighbour (active_peers per SIG,
+ * designated cross links) only hears of new ids in batched IHAVE frames
+ * and asks (WANT) for what its tree did not bring in time: the repair when
+ * a tree node is down. Whatever gossip misses reconciliation repairs.
  *
  * Every send is decided by proto/tlp.h through node/scope.h: a node never
  * pushes, announces or reconciles an object with a peer that may not hold
@@ -51,7 +51,6 @@
 
 #define MAX_INFLIGHT 4096	/* objects handed to the workers, not yet stored */
 
-static const uint8_t FED_SCOPE[SM_ID_LEN];	/* all zero: the federation scope */
 
 static void strike(node_t *n, struct peer *p, const char *what, const sm_err *err);
 
@@ -121,29 +120,6 @@ static void peer_free(struct peer *p)
 	free(p->ihave);
 	gossip_recon_free(p);
 	free(p);
-}
-
-static bool peer_lazy(struct peer *p, const uint8_t *scope)
-{
-	if (!scope)
-		return false;
-	for (size_t i = 0; i < p->n_lazy; i++)
-		if (same(p->lazy[i], scope))
-			return true;
-	return false;
-}
-
-static void peer_set_lazy(struct peer *p, const uint8_t *scope, bool lazy)
-{
-	for (size_t i = 0; i < p->n_lazy; i++) {
-		if (same(p->lazy[i], scope)) {
-			if (!lazy)
-				memcpy(p->lazy[i], p->lazy[--p->n_lazy], SM_ID_LEN);
-			return;
-		}
-	}
-	if (lazy && p->n_lazy < PEER_MAX_SCOPES)
-		memcpy(p->lazy[p->n_lazy++], scope, SM_ID_LEN);
 }
 
 /* Rank of a candidate neighbour: BLAKE2b(me || them). Lowest ranks win,
@@ -255,6 +231,79 @@ static void pick_cross(node_t *n, roster_t *t, roster_t *s, size_t k)
 	free(pr);
 }
 
+/*
+ * This node's place in SIG r's dissemination tree. The members (with an
+ * endpoint) are ordered by BLAKE2b-64(sig || org), the same order on
+ * every node, and linked as a TREE_FANOUT-ary tree: member i's parent is
+ * (i - 1) / TREE_FANOUT. An object flooded over the edges of a tree (to
+ * each tree neighbour but the one it came from) reaches every member
+ * exactly once, whoever sent it first: one tree serves every source, so
+ * nothing depends on which copy happened to arrive first (Plumtree's
+ * prunes do, and with many sources they kept undoing each other).
+ */
+static void tree_build(node_t *n, roster_t *r, struct tree *t)
+{
+	uint32_t cnt;
+	const roster_member *m = roster_members(r, 0, &cnt);
+	struct ranked *rk = calloc(cnt ? cnt : 1, sizeof(*rk));
+	const uint8_t *sig = roster_sig_id(r);
+	size_t j = 0, me = SIZE_MAX;
+
+	memset(t, 0, sizeof(*t));
+	if (!rk || !sig) {
+		free(rk);
+		return;
+	}
+	memcpy(t->sig, sig, SM_ID_LEN);
+	for (uint32_t i = 0; i < cnt; i++) {
+		if (!m[i].endpoint[0])
+			continue;
+		rank_of(sig, m[i].id.org, rk[j].rank);
+		rk[j++].org = m[i].id.org;
+	}
+	if (j)
+		qsort(rk, j, sizeof(*rk), cmp_ranked);
+	for (size_t i = 0; i < j; i++)
+		if (same(rk[i].org, node_me(n)))
+			me = i;
+	if (me != SIZE_MAX) {
+		if (me > 0)
+			memcpy(t->nb[t->n_nb++], rk[(me - 1) / TREE_FANOUT].org, SM_ID_LEN);
+		for (size_t c = me * TREE_FANOUT + 1; c <= me * TREE_FANOUT + TREE_FANOUT && c < j; c++)
+			memcpy(t->nb[t->n_nb++], rk[c].org, SM_ID_LEN);
+	}
+	free(rk);
+}
+
+/* The root of SIG r's tree leaving out the members of SIG x: where the
+ * federation objects of one SIG cross into the other. NULL if none. */
+static const uint8_t *tree_root(roster_t *r, roster_t *x)
+{
+	uint32_t cnt;
+	const roster_member *m = roster_members(r, 0, &cnt);
+	const uint8_t *sig = roster_sig_id(r), *best = NULL;
+	uint8_t best_rank[8], rank[8];
+
+	for (uint32_t i = 0; sig && i < cnt; i++) {
+		if (!m[i].endpoint[0] || roster_is_member(x, 0, m[i].id.org))
+			continue;
+		rank_of(sig, m[i].id.org, rank);
+		if (!best || memcmp(rank, best_rank, 8) < 0) {
+			best = m[i].id.org;
+			memcpy(best_rank, rank, 8);
+		}
+	}
+	return best;
+}
+
+static bool tree_has(const struct tree *t, const uint8_t org[SM_ID_LEN])
+{
+	for (size_t i = 0; i < t->n_nb; i++)
+		if (same(t->nb[i], org))
+			return true;
+	return false;
+}
+
 /* Choose the active set from the rosters: active_peers per SIG I am in,
  * and the designated cross-SIG links that start here. Peers that greeted
  * us keep their neighbour flag as long as we share a SIG. */
@@ -267,13 +316,48 @@ void node_choose_neighbours(node_t *n)
 		struct peer *p = n->peers[i];
 		p->chosen = false;
 		p->cross = false;
+		p->cross_primary = false;
+		p->cross_in = 0;
 		if (p->neighbor && !federation_share_sig(n->fed, node_me(n), p->org))
 			p->neighbor = false;
 	}
+	free(n->trees);
+	n->n_trees = 0;
+	n->trees = calloc(ns ? ns : 1, sizeof(*n->trees));
 	for (size_t s = 0; s < ns; s++) {
 		roster_t *r = federation_at(n->fed, s);
 		if (!roster_is_member(r, 0, node_me(n)))
 			continue;
+		if (n->trees) {
+			struct tree *t = &n->trees[n->n_trees++];
+			tree_build(n, r, t);
+			for (size_t i = 0; i < t->n_nb; i++) {
+				struct peer *p = node_peer(n, t->nb[i], true);
+				if (p) {
+					p->neighbor = true;
+					p->chosen = true;
+				}
+			}
+		}
+		/* the designated link for federation objects between this
+		 * SIG and each other one runs root to root (of each tree,
+		 * leaving out the other SIG's members), so such an object
+		 * crosses in a few hops from anywhere to anywhere */
+		for (size_t o = 0; n->trees && o < ns && n->n_trees <= 32; o++) {
+			roster_t *x = federation_at(n->fed, o);
+			const uint8_t *a, *b;
+			struct peer *p;
+			if (o == s || roster_is_member(x, 0, node_me(n)))
+				continue;
+			if (!(a = tree_root(r, x)) || !(b = tree_root(x, r)))
+				continue;
+			/* the pair is the same both ways: the link out of this
+			 * SIG into x is the link from x into this SIG */
+			if (same(a, node_me(n)) && (p = node_peer(n, b, true))) {
+				p->neighbor = p->chosen = p->cross = p->cross_primary = true;
+				p->cross_in |= 1u << (n->n_trees - 1);
+			}
+		}
 		size_t k = pick_members(n, r, n->cfg.active_peers, pick);
 		for (size_t i = 0; i < k; i++) {
 			struct peer *p = node_peer(n, pick[i], true);
@@ -400,66 +484,104 @@ static void flush_all(node_t *n, bool ihave_too)
 	}
 }
 
+/* Does the audience of report r (with its releases) name SIG sig? */
+static bool aud_names(scope_entry *r, const uint8_t sig[SM_ID_LEN])
+{
+	const sm_audience *a = &r->msg.u.report.aud;
+
+	for (size_t k = 0; k <= r->n_rel; k++) {
+		if (k > 0)
+			a = &r->rel[k - 1]->msg.u.release.add;
+		for (uint32_t i = 0; i < a->n_sigs; i++)
+			if (same(a->sigs[i], sig))
+				return true;
+	}
+	return false;
+}
+
 /*
- * The Plumtree scope of object e's report between me and p: the
- * federation for GREEN/CLEAR, else the first SIG of its audience (with
- * releases) that both of us are in now. NULL: no shared scope (direct
- * delivery to a named organization), always eager.
+ * Does object e (of report r), which came from "from" (NULL: made here),
+ * go to neighbour p eagerly? Yes over an edge of the dissemination tree of
+ * a SIG both are in that may carry it: any such SIG for a federation-wide
+ * object, an audience SIG otherwise. A SIG's tree carries the object
+ * only where it enters that SIG: at its originator's SIGs, at a node that
+ * got it from outside the SIG (a designated link, the originator's direct
+ * seed) or from inside it. A bridge organization that got it in one SIG
+ * does not start it again in its other SIG: that SIG has its own entry
+ * (the designated link from the originator's SIG, or the originator's
+ * seed), and a second entry would give every member two copies. Over a
+ * designated cross-SIG link only federation objects go eagerly, over the
+ * first link of the pair. Everything else is announced (IHAVE): a node
+ * whose tree copy does not come in time fetches it (WANT).
  */
-static const uint8_t *tree_scope(node_t *n, scope_entry *r, const uint8_t *peer)
+static bool eager_to(node_t *n, scope_entry *e, scope_entry *r, struct peer *p, const struct peer *from)
 {
-	const sm_report *rep = &r->msg.u.report;
-	const sm_audience *auds[65];
-	size_t na = 0;
+	const uint8_t *orig = e->msg.u.h.originator;
+	bool fed = r->msg.u.report.aud.federation;
 
-	if (rep->aud.federation)	/* designated cross-SIG links are never pruned */
-		return federation_share_sig(n->fed, node_me(n), peer) ? FED_SCOPE : NULL;
-	auds[na++] = &rep->aud;
-	for (size_t i = 0; i < r->n_rel && na < 65; i++)
-		auds[na++] = &r->rel[i]->msg.u.release.add;
-	for (size_t a = 0; a < na; a++)
-		for (uint32_t i = 0; i < auds[a]->n_sigs; i++) {
-			roster_t *ro = federation_find(n->fed, auds[a]->sigs[i]);
-			if (ro && roster_is_member(ro, 0, node_me(n)) && roster_is_member(ro, 0, peer))
-				return auds[a]->sigs[i];
-		}
-	return NULL;
+	for (size_t i = 0; i < n->n_trees; i++) {
+		struct tree *t = &n->trees[i];
+		roster_t *ro;
+		if (!tree_has(t, p->org) || (!fed && !aud_names(r, t->sig)) ||
+		    !(ro = federation_find(n->fed, t->sig)))
+			continue;
+		if (!from || same(from->org, orig) || roster_is_member(ro, 0, orig) ||
+		    roster_is_member(ro, 0, from->org))
+			return true;
+		/* from outside the node's SIGs: over a designated link into
+		 * another of its SIGs it enters that one only */
+		if (!federation_share_sig(n->fed, node_me(n), from->org) &&
+		    (!from->cross_in || (from->cross_in & (1u << i))))
+			return true;
+	}
+	return fed && p->cross_primary;
 }
 
-/* Push e to p (eager) or announce it (lazy), once per object per peer. */
-static void offer(node_t *n, struct peer *p, scope_entry *e, scope_entry *r,
-    const uint8_t *obj, size_t len, bool direct)
+/* Push e to p or announce it (IHAVE). */
+static void offer(node_t *n, struct peer *p, scope_entry *e, const uint8_t *obj, size_t len, bool eager)
 {
-	const uint8_t *sc = direct ? NULL : tree_scope(n, r, p->org);
-
-	if (peer_lazy(p, sc))
+	if (!eager) {
 		queue_ihave(p, e->msg.id);
-	else
-		queue_obj(p, obj, len);
+		return;
+	}
+	queue_obj(p, obj, len);
+	n->c.sent_eager++;
 }
 
-/* Originator's direct deliveries: named organizations, and a few members
- * of each SIG in the audience that this node is not in. */
-static void seed_direct(node_t *n, scope_entry *e, scope_entry *r, const uint8_t *obj,
+/* Originator's direct deliveries: named organizations, and one member of
+ * each SIG in the audience that this node is not in (pushed: it starts
+ * the object on that SIG's tree), with two more told by IHAVE in case it
+ * is down. */
+static void seed_direct(node_t *n, scope_entry *e, const uint8_t *obj,
     size_t len, const sm_audience *aud, const struct peer *from)
 {
 	const sm_members mem = federation_members(n->fed);
 
 	for (uint32_t i = 0; i < aud->n_orgs; i++) {
 		struct peer *p = node_peer(n, aud->orgs[i], true);
-		if (p && p != from && scope_may_forward(n->scope, e, node_me(n), p->org, &mem))
-			offer(n, p, e, r, obj, len, true);
+		if (p && p != from && scope_may_forward(n->scope, e, node_me(n), p->org, &mem)) {
+			queue_obj(p, obj, len);
+			n->c.sent_direct++;
+		}
 	}
 	for (uint32_t i = 0; i < aud->n_sigs; i++) {
 		roster_t *ro = federation_find(n->fed, aud->sigs[i]);
 		const uint8_t *pick[DIRECT_PER_SIG];
+		bool pushed = false;
 		if (!ro || roster_is_member(ro, 0, node_me(n)))
 			continue;
 		size_t k = pick_members(n, ro, DIRECT_PER_SIG, pick);
 		for (size_t j = 0; j < k; j++) {
 			struct peer *p = node_peer(n, pick[j], true);
-			if (p && p != from && scope_may_forward(n->scope, e, node_me(n), p->org, &mem))
-				offer(n, p, e, r, obj, len, true);
+			if (!p || p == from || !scope_may_forward(n->scope, e, node_me(n), p->org, &mem))
+				continue;
+			if (pushed) {
+				queue_ihave(p, e->msg.id);
+				continue;
+			}
+			queue_obj(p, obj, len);
+			n->c.sent_direct++;
+			pushed = true;
 		}
 	}
 }
@@ -503,27 +625,36 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 				continue;
 			if (!scope_may_forward(n->scope, e, node_me(n), p->org, &mem))
 				continue;
-			offer(n, p, e, r, obj, len, false);
-			if (report_obj)
+			bool eager = eager_to(n, e, r, p, from);
+			offer(n, p, e, obj, len, eager);
+			/* the report goes along where the release goes eagerly,
+			 * to a peer the release newly entitles (one in the
+			 * report's own audience has it). A relay that gets
+			 * both, release first, forwards the report before it
+			 * takes in the parked release, when the report is not
+			 * its to send on yet: so it travels with the release. */
+			if (report_obj && eager && !tlp_may_receive(&r->msg.u.report, NULL, 0, p->org, &mem)) {
 				queue_obj(p, report_obj, report_len);
+				n->c.sent_with_release++;
+			}
 		}
 	}
 	if (mine) {
 		const sm_audience *aud = e->msg.type == SM_MSG_RELEASE ?
 		    &e->msg.u.release.add : &r->msg.u.report.aud;
 		if (e->msg.type == SM_MSG_REPORT || e->msg.type == SM_MSG_RELEASE)
-			seed_direct(n, e, r, obj, len, aud, from);
+			seed_direct(n, e, obj, len, aud, from);
 		else {
 			/* a sighting or retraction from here: this node may be a
 			 * named organization with no neighbour in the audience, so
 			 * seed the audience's SIGs and organizations as the
 			 * report's originator did (and those of its releases) */
-			seed_direct(n, e, r, obj, len, aud, from);
+			seed_direct(n, e, obj, len, aud, from);
 			for (size_t i = 0; i < r->n_rel; i++)
-				seed_direct(n, e, r, obj, len, &r->rel[i]->msg.u.release.add, from);
+				seed_direct(n, e, obj, len, &r->rel[i]->msg.u.release.add, from);
 		}
 		if (report_obj)
-			seed_direct(n, r, r, report_obj, report_len, aud, from);
+			seed_direct(n, r, report_obj, report_len, aud, from);
 	}
 	free(report_obj);
 }
@@ -697,8 +828,9 @@ static int batch_open(node_t *n, sm_err *err)
 	return 0;
 }
 
-/* Is id held already? On a copy from a peer, PRUNE the link for its
- * scope (Plumtree): the peer then only announces ids of that scope. */
+/* Is id held already? A copy from a peer is counted by where it most
+ * likely came from (the status counters dup_*), to show what is left to
+ * cut; the trees are fixed, so nothing is pruned. */
 static bool ingest_dup(node_t *n, const uint8_t id[SM_ID_LEN], struct peer *from)
 {
 	scope_entry *e = scope_get(n->scope, id);
@@ -707,14 +839,22 @@ static bool ingest_dup(node_t *n, const uint8_t id[SM_ID_LEN], struct peer *from
 		return false;
 	n->c.duplicates++;
 	if (from) {
+		uint64_t now = now_ms(), last = from->last_recon_ms > from->last_resp_ms ?
+		    from->last_recon_ms : from->last_resp_ms;
+		bool grafted = false;
+		for (size_t i = 0; i < sizeof(n->grafted) / sizeof(n->grafted[0]); i++)
+			grafted |= same(n->grafted[i], id);
+		if (grafted)
+			n->c.dup_graft++;
+		else if (from->rs_init || from->rs_resp || from->n_backlog || (last && now - last < 2000))
+			n->c.dup_recon++;
+		else if (same(e->msg.u.h.originator, from->org))
+			n->c.dup_origin++;
+		else if (!federation_share_sig(n->fed, node_me(n), from->org))
+			n->c.dup_foreign++;
+		else
+			n->c.dup_tree++;
 		from->duplicates_in++;
-		scope_entry *r = scope_report_of(n->scope, e);
-		const uint8_t *sc = r ? tree_scope(n, r, from->org) : NULL;
-		if (sc && !peer_lazy(from, sc)) {
-			size_t flen = 0;
-			peer_set_lazy(from, sc, true);
-			node_send(n, from, wire_prune(sc, &flen), &flen);
-		}
 	}
 	return true;
 }
@@ -1669,13 +1809,8 @@ static void on_ids(node_t *n, struct peer *p, const wire_frame *f)
 			if (!(obj = store_get(n->store, e->msg.id, NULL, &len, NULL)))
 				continue;
 			queue_obj(p, obj, len);
+			n->c.sent_want++;
 			free(obj);
-			if (f->graft) {
-				scope_entry *r = scope_report_of(n->scope, e);
-				const uint8_t *sc = r ? tree_scope(n, r, p->org) : NULL;
-				if (sc)
-					peer_set_lazy(p, sc, false);
-			}
 		}
 	}
 	if (p->n_out)
@@ -1699,8 +1834,12 @@ static void graft_missing(node_t *n)
 		struct peer *p = node_peer(n, m->from, false);
 		if (p) {
 			size_t flen = 0;
-			node_send(n, p, wire_ids(WIRE_WANT, &m->id, 1, true, &flen), &flen);
-			p->n_lazy = 0;	/* it is on the tree again */
+			node_send(n, p, wire_ids(WIRE_WANT, &m->id, 1, false, &flen), &flen);
+			memcpy(n->grafted[n->grafted_pos++ % 64], m->id, SM_ID_LEN);
+			/* the peer puts us back on its tree for the object's
+			 * scope (on_ids); our own links to it stay as they
+			 * are: turning every scope eager again here brought
+			 * back the duplicates the prunes had removed */
 		}
 	}
 	n->n_missing = k;
@@ -1767,8 +1906,7 @@ static void on_frame(node_t *n, const uint8_t org[SM_ID_LEN], const uint8_t *buf
 		on_ids(n, p, f);
 		break;
 	case WIRE_PRUNE:
-		peer_set_lazy(p, f->sig, true);
-		break;
+		break;		/* the trees are fixed by the rosters (eager_to) */
 	case WIRE_ROSTER:
 		on_roster(n, p, f);
 		break;
@@ -1895,6 +2033,7 @@ void node_destroy(node_t **np)
 	free(n->pending);
 	free(n->missing);
 	free(n->missing_slots);
+	free(n->trees);
 	for (size_t i = 0; i < n->n_parked; i++)
 		free(n->parked[i].obj);
 	free(n->parked);
@@ -1996,5 +2135,14 @@ int node_run(node_t *n)
 		sm_err err = {0};
 		node_commit(n, &err);
 	}
+	/* where the copies came from, for tuning dissemination */
+	log_info("stopping: received %llu duplicates %llu (graft %llu recon %llu origin %llu foreign %llu tree %llu) "
+	    "sent eager %llu direct %llu want %llu with-release %llu recon %llu",
+	    (unsigned long long)n->c.received_objects, (unsigned long long)n->c.duplicates,
+	    (unsigned long long)n->c.dup_graft, (unsigned long long)n->c.dup_recon,
+	    (unsigned long long)n->c.dup_origin, (unsigned long long)n->c.dup_foreign,
+	    (unsigned long long)n->c.dup_tree, (unsigned long long)n->c.sent_eager,
+	    (unsigned long long)n->c.sent_direct, (unsigned long long)n->c.sent_want,
+	    (unsigned long long)n->c.sent_with_release, (unsigned long long)n->c.recon_objects);
 	return 0;
 }

@@ -85,6 +85,15 @@ typedef struct node_counters {
 	uint64_t originated;
 	uint64_t bytes_sent, bytes_received;
 	uint64_t recon_sessions, recon_objects;
+	/* where copies of objects already held came from, as the receiver
+	 * can tell (duplicates = their sum): the answer to our graft, a
+	 * peer we reconcile with just now, the object's originator, a peer
+	 * sharing no SIG with us (designated link, direct seed), a tree
+	 * neighbour */
+	uint64_t dup_graft, dup_recon, dup_origin, dup_foreign, dup_tree;
+	/* objects queued to peers, by cause: eager push, originator's direct
+	 * seed, answer to WANT, report sent along with its release */
+	uint64_t sent_eager, sent_direct, sent_want, sent_with_release;
 	uint64_t started_ms;
 } node_counters;
 const node_counters *node_get_counters(node_t *n);

@@ -13,7 +13,7 @@
 #include "proto/recon.h"
 #include "proto/wire.h"
 
-#define PEER_MAX_SCOPES 32
+#define TREE_FANOUT 4		/* children per node in a SIG's dissemination tree */
 
 struct outobj {
 	uint8_t *obj;			/* owned copy */
@@ -28,8 +28,10 @@ struct peer {
 	uint64_t last_seen_ms, last_hello_ms, last_recon_ms;
 	uint64_t peer_started_ms;	/* its start time, from its HELLO */
 	uint64_t prev_seen_ms;		/* last_seen_ms before the current frame */
-	uint8_t lazy[PEER_MAX_SCOPES][SM_ID_LEN];	/* scopes where it only gets IHAVE */
-	size_t n_lazy;
+	bool cross_primary;		/* the first designated link of its pair of SIGs:
+					 * federation objects go over it eagerly */
+	uint32_t cross_in;		/* bit i: it is the designated link into this
+					 * node's trees[i] */
 	struct outobj *out;		/* objects to push at the next flush */
 	size_t n_out, cap_out;
 	uint8_t (*ihave)[SM_ID_LEN];	/* ids to announce at the next flush */
@@ -87,6 +89,14 @@ struct missing {
 	uint64_t deadline;
 };
 
+/* This node's edges in one SIG's dissemination tree (node.c tree_build) */
+struct tree {
+	uint8_t sig[SM_ID_LEN];	/* the roster is looked up by it: a roster
+				 * object may be replaced */
+	uint8_t nb[TREE_FANOUT + 1][SM_ID_LEN];	/* parent and children */
+	size_t n_nb;
+};
+
 struct node {
 	config cfg;
 	identity_t *id;
@@ -108,9 +118,15 @@ struct node {
 	struct parked *parked;
 	size_t n_parked, cap_parked, parked_bytes;
 	bool report_stored;		/* a report entered the open batch */
+	struct tree *trees;		/* one per SIG this node is in */
+	size_t n_trees;
 	struct missing *missing;
 	uint32_t *missing_slots;	/* hash of missing ids: index + 1, 0 = empty */
 	size_t n_missing, cap_missing;
+	/* ids this node grafted lately (a ring), to tell a graft's answer
+	 * from other copies in the duplicate counters */
+	uint8_t grafted[64][SM_ID_LEN];
+	size_t grafted_pos;
 	uint64_t seq;			/* last sequence number this node used */
 	node_counters c;
 	wire_frame *frame;		/* decode scratch (large) */
