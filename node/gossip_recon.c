@@ -146,9 +146,6 @@ static void push_have(node_t *n, struct peer *p, const recon_ids *have)
 
 	if (!have->n)
 		return;
-	if (!p->n_backlog && now - p->last_push_ms > PUSH_DEDUP_MS)
-		pushed_clear(p);
-	p->last_push_ms = now;
 	/* drop what was sent already */
 	if (p->backlog_pos) {
 		memmove(p->backlog, p->backlog + p->backlog_pos,
@@ -156,6 +153,10 @@ static void push_have(node_t *n, struct peer *p, const recon_ids *have)
 		p->n_backlog -= p->backlog_pos;
 		p->backlog_pos = 0;
 	}
+	/* what was pushed a while ago and is still missing at the peer (it
+	 * could not store it: full map or disk, a crash) is pushed again */
+	if (!p->n_backlog && now - p->last_push_ms > PUSH_DEDUP_MS)
+		pushed_clear(p);
 	if (p->n_backlog + have->n > p->cap_backlog) {
 		size_t cap = p->n_backlog + have->n;
 		scope_entry **x = realloc(p->backlog, cap * sizeof(*x));
@@ -170,6 +171,8 @@ static void push_have(node_t *n, struct peer *p, const recon_ids *have)
 		if (e && pushed_add(p, e))
 			p->backlog[p->n_backlog++] = e;
 	}
+	if (p->n_backlog > start)
+		p->last_push_ms = now;
 	if (p->n_backlog - start > 1)	/* qsort needs a valid pointer even for 0 items */
 		qsort(p->backlog + start, p->n_backlog - start, sizeof(*p->backlog), cmp_send_order);
 	gossip_recon_pump(n, p);
@@ -271,6 +274,11 @@ void gossip_recon_on_greeting(node_t *n, struct peer *p)
 		gossip_recon_maybe_start(n, p, false);
 	else
 		due_in(p, GREET_WAIT_MS);
+}
+
+void gossip_recon_forget_pushed(struct peer *p)
+{
+	pushed_clear(p);
 }
 
 void gossip_recon_free(struct peer *p)

@@ -32,5 +32,8 @@ void gossip_recon_tick(node_t *n);
 /* Start the sessions gossip_recon_soon asked for, when due. */
 void gossip_recon_due(node_t *n);
 void gossip_recon_free(struct peer *p);
+/* The peer restarted: what we pushed to it before may not have been
+ * stored, so it may be pushed again. */
+void gossip_recon_forget_pushed(struct peer *p);
 
 #endif

@@ -1726,6 +1726,7 @@ static void on_hello(node_t *n, struct peer *p, const wire_frame *f)
 	if (restarted) {
 		p->prev_seen_ms = 0;	/* gossip_recon_on_greeting: it came back */
 		p->last_hello_ms = 0;	/* and greet it back at once */
+		gossip_recon_forget_pushed(p);
 	}
 	for (uint32_t i = 0; i < f->n_heads; i++) {
 		roster_t *r = federation_find(n->fed, f->heads[i].sig);
@@ -2051,6 +2052,16 @@ void node_destroy(node_t **np)
 	*np = NULL;
 }
 
+#define DEALER_IDLE_MS 60000
+
+/* Neighbours keep their connection; one-off direct sends do not. */
+static bool keep_dealer(void *ctx, const uint8_t org[SM_ID_LEN])
+{
+	struct peer *p = node_peer(ctx, org, false);
+
+	return p && p->neighbor;
+}
+
 int node_run(node_t *n)
 {
 	/* greetings go out now; the periodic round (hellos, sessions with
@@ -2128,6 +2139,7 @@ int node_run(node_t *n)
 					send_hello(n, p);
 			}
 			gossip_recon_tick(n);
+			transport_reap(n->tp, DEALER_IDLE_MS, keep_dealer, n);
 			last_hello = now;
 		}
 	}
