@@ -1348,7 +1348,7 @@ int node_release(node_t *n, const uint8_t report[SM_ID_LEN], const sm_audience *
 		goto out;
 	if (federation_refs(n->fed, &rl.add, &rl.rosters, &rl.n_rosters, err) < 0)
 		goto out;
-	if (r->msg.u.report.encrypted || true) {
+	{	/* the stored report: its scope entry keeps no key slots */
 		if (!(stored = store_get(n->store, report, NULL, &slen, err)))
 			goto out;
 		if (msg_decode(stored, slen, 0, &m, err) < 0)

@@ -5,12 +5,24 @@
  * Forwarding and reconciliation ask "may peer P hold object X?" for many
  * objects at a time. Answering from the store would mean decoding each
  * object again; instead the node keeps, per object, its decoded header and
- * audience (bodies and key slots dropped), indexed by id, and the releases
- * of each report linked to it. About 150 bytes per object plus audience
- * lists: 100,000 objects take a few tens of MiB.
+ * audience, indexed by id, and the releases of each report linked to it.
+ *
+ * Entries are compact (measured by test_scope: under 200 bytes per AMBER
+ * report with a 3-entry audience, hash slot included): they live in an
+ * arena, identical audience and roster arrays are stored once and shared,
+ * and each entry holds only the part of sm_msg its type needs:
+ *   report      h, tlp, aud, n_rosters, rosters; NOT has_supersedes,
+ *               supersedes, encrypted, nonce, data, keys (not stored:
+ *               reading them reads past the entry; read the store)
+ *   release     h, report, add, n_rosters, rosters; NOT n_keys, keys
+ *   sighting    all of sm_sighting, note NULL
+ *   retraction  all of sm_retraction, reason NULL
+ * Arrays reachable from an entry are shared and read-only.
  *
  * Ownership: entries are owned by the scope table; pointers returned stay
- * valid until scope_destroy (entries are never removed; the table grows).
+ * valid until scope_destroy or scope_reset (entries are never removed
+ * otherwise; the table grows). Never copy a scope_entry or its msg by
+ * value, and never msg_clear one.
  */
 #ifndef SIGMESH_SCOPE_H
 #define SIGMESH_SCOPE_H
@@ -21,11 +33,17 @@
 #include "proto/tlp.h"
 
 typedef struct scope_entry {
-	sm_msg msg;			/* header and audience; no body, no key slots */
 	uint64_t arrival;		/* local arrival sequence in the store */
-	struct scope_entry **rel;	/* releases of this report, by its originator */
+	struct scope_entry **rel;	/* releases of this report, by its originator
+					 * (at most SCOPE_MAX_REL) */
 	size_t n_rel;
+	sm_msg msg;			/* LAST: stored only as far as its type
+					 * needs (see above) */
 } scope_entry;
+
+/* Releases linked to one report; more are kept but not linked (callers
+ * size release arrays with it). */
+#define SCOPE_MAX_REL 64
 
 typedef struct scope scope_t;
 
