@@ -3,7 +3,10 @@
  * transport.h.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <time.h>
 #include "node/log.h"
@@ -11,6 +14,7 @@
 
 #define TP_MAX_DEALERS 2048
 #define TP_MAX_BANS 256
+#define TP_ACCEPT_LOG_MS 10000	/* at most one accept-failure line per this */
 
 struct dealer {
 	uint8_t org[SM_ID_LEN];
@@ -32,6 +36,10 @@ struct transport {
 	void *zap;			/* REP on inproc://zeromq.zap.01 */
 	struct dealer *dealers;		/* one per peer we send to */
 	size_t n_dealers;
+	void *mon;			/* PAIR: the ROUTER's accept-failure events */
+	uint64_t accept_failed;		/* since the last log line */
+	int accept_errno;		/* the last failure's errno */
+	uint64_t accept_logged_ms;	/* when the last line was written */
 	struct ban bans[TP_MAX_BANS];
 	size_t n_bans;
 	transport_stats st;
@@ -100,6 +108,17 @@ transport_t *transport_new(void *zctx, const identity_t *id, federation_t *fed,
 		sm_fail(err, SM_EIO, "transport: socket options: %s", zmq_strerror(errno));
 		goto fail;
 	}
+	/* ZeroMQ retries a failed accept() silently (EMFILE: the descriptor
+	 * limit is reached, and no peer can connect until some close): watch
+	 * for it on a monitor socket, read by transport_reap */
+	char mon_ep[64];
+	snprintf(mon_ep, sizeof(mon_ep), "inproc://sigmesh-accept-%p", (void *)t);
+	if (zmq_socket_monitor(t->router, mon_ep, ZMQ_EVENT_ACCEPT_FAILED) < 0 ||
+	    !(t->mon = zmq_socket(zctx, ZMQ_PAIR)) || setint(t->mon, ZMQ_LINGER, 0) < 0 ||
+	    zmq_connect(t->mon, mon_ep) < 0) {
+		sm_fail(err, SM_EIO, "transport: accept monitor: %s", zmq_strerror(errno));
+		goto fail;
+	}
 	if (zmq_bind(t->router, listen) < 0) {
 		sm_fail(err, SM_EIO, "transport: cannot listen on %s: %s", listen, zmq_strerror(errno));
 		goto fail;
@@ -119,8 +138,12 @@ void transport_destroy(transport_t **tp)
 	for (size_t i = 0; i < t->n_dealers; i++)
 		zmq_close(t->dealers[i].sock);
 	free(t->dealers);
-	if (t->router)
+	if (t->mon)
+		zmq_close(t->mon);
+	if (t->router) {
+		zmq_socket_monitor(t->router, NULL, 0);
 		zmq_close(t->router);
+	}
 	if (t->zap)
 		zmq_close(t->zap);
 	free(t);
@@ -366,12 +389,15 @@ int transport_send(transport_t *t, const uint8_t org[SM_ID_LEN], const uint8_t *
 	return 0;
 }
 
+static void accept_events(transport_t *t);
+
 size_t transport_reap(transport_t *t, uint64_t idle_ms,
     bool (*keep)(void *ctx, const uint8_t org[SM_ID_LEN]), void *ctx)
 {
 	uint64_t now = now_ms();
 	size_t closed = 0;
 
+	accept_events(t);
 	for (size_t i = 0; i < t->n_dealers;) {
 		struct dealer *d = &t->dealers[i];
 		if (now - d->used_ms > idle_ms && !(keep && keep(ctx, d->org))) {
@@ -381,4 +407,61 @@ size_t transport_reap(transport_t *t, uint64_t idle_ms,
 			i++;
 	}
 	return closed;
+}
+
+/*
+ * Read the ROUTER's pending accept-failure events (each: a frame of u16
+ * event + u32 errno, then a frame with the endpoint) and, at most once per
+ * TP_ACCEPT_LOG_MS, log how many there were and why. Bounded per call: a
+ * listener at its descriptor limit fails again at every poll.
+ */
+static void accept_events(transport_t *t)
+{
+	uint64_t now;
+
+	for (int k = 0; t->mon && k < 4096; k++) {
+		zmq_msg_t ev, ep;
+		uint16_t event = 0;
+		uint32_t value = 0;
+
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, t->mon, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&ev);
+			break;
+		}
+		if (zmq_msg_size(&ev) >= 6) {
+			memcpy(&event, zmq_msg_data(&ev), 2);
+			memcpy(&value, (uint8_t *)zmq_msg_data(&ev) + 2, 4);
+		}
+		if (zmq_msg_more(&ev)) {
+			zmq_msg_init(&ep);
+			(void)zmq_msg_recv(&ep, t->mon, ZMQ_DONTWAIT);
+			zmq_msg_close(&ep);
+		}
+		zmq_msg_close(&ev);
+		if (event == ZMQ_EVENT_ACCEPT_FAILED) {
+			t->accept_failed++;
+			t->accept_errno = (int)value;
+		}
+	}
+	now = now_ms();
+	if (!t->accept_failed || now - t->accept_logged_ms < TP_ACCEPT_LOG_MS)
+		return;
+	if (t->accept_errno == EMFILE || t->accept_errno == ENFILE) {
+		struct rlimit rl;
+		char lim[32] = "unknown";
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+			snprintf(lim, sizeof(lim), "%" PRIu64, (uint64_t)rl.rlim_cur);
+		log_error("transport: cannot accept connections: too many open files "
+		    "(%s; RLIMIT_NOFILE %s): %" PRIu64 " accept failures; peers cannot connect "
+		    "until descriptors are freed (raise the limit, e.g. LimitNOFILE=)",
+		    t->accept_errno == ENFILE ? "system-wide table full" : "process limit reached",
+		    lim, t->accept_failed);
+	} else {
+		log_error("transport: cannot accept connections: %s: %" PRIu64 " accept failures",
+		    zmq_strerror(t->accept_errno), t->accept_failed);
+	}
+	t->st.accept_failed += t->accept_failed;
+	t->accept_failed = 0;
+	t->accept_logged_ms = now;
 }

@@ -61,7 +61,10 @@ void transport_prune(transport_t *t);
  * node's neighbours). Direct sends to named organizations and foreign SIGs
  * open DEALERs to peers a node rarely talks to; without this their sockets
  * and connections would accumulate up to the size of the federation.
- * Returns how many were closed. */
+ * Also reads the listener's accept failures (ZeroMQ retries them
+ * silently) and logs them, at most once per 10 s: "cannot accept
+ * connections: too many open files ... RLIMIT_NOFILE n". The node calls it
+ * once a second. Returns how many were closed. */
 size_t transport_reap(transport_t *t, uint64_t idle_ms,
     bool (*keep)(void *ctx, const uint8_t org[SM_ID_LEN]), void *ctx);
 
@@ -69,6 +72,7 @@ typedef struct transport_stats {
 	uint64_t frames_in, frames_out, bytes_in, bytes_out;
 	uint64_t send_dropped;		/* EAGAIN: peer queue full */
 	uint64_t zap_accepted, zap_refused, banned_dropped;
+	uint64_t accept_failed;		/* accept() failures logged (EMFILE...) */
 } transport_stats;
 const transport_stats *transport_get_stats(const transport_t *t);
 
