@@ -17,17 +17,47 @@
 struct collect {
 	node_t *n;
 	struct peer *p;
+	bool direct;			/* the direct scope only */
 	sm_members mem;
 	recon_item *items;
 	size_t k, cap;
 	bool oom;
 };
 
+/* Does o, held by both this node and peer, belong to their direct scope
+ * (PROTOCOL.md §10.3): an object no SIG both are in carries between them?
+ * That is TLP:RED, and any non-federation object whose audience (with its
+ * releases) names no SIG with both as members: it reached one of them as a
+ * named organization or as a foreign SIG's entry. */
+static bool direct_scope(node_t *n, scope_entry *e, const uint8_t peer[SM_ID_LEN])
+{
+	scope_entry *r = scope_report_of(n->scope, e);
+	const sm_audience *a;
+
+	if (!r || r->msg.u.report.aud.federation)
+		return false;
+	if (r->msg.u.report.tlp == SM_TLP_RED)
+		return true;
+	a = &r->msg.u.report.aud;
+	for (size_t k = 0; k <= r->n_rel; k++) {
+		if (k > 0)
+			a = &r->rel[k - 1]->msg.u.release.add;
+		for (uint32_t i = 0; i < a->n_sigs; i++) {
+			roster_t *ro = federation_find(n->fed, a->sigs[i]);
+			if (ro && roster_is_member(ro, 0, node_me(n)) && roster_is_member(ro, 0, peer))
+				return false;
+		}
+	}
+	return true;
+}
+
 static void collect_one(void *ctx, scope_entry *e)
 {
 	struct collect *c = ctx;
 
 	if (c->oom || !scope_shared(c->n->scope, e, node_me(c->n), c->p->org, &c->mem))
+		return;
+	if (c->direct && !direct_scope(c->n, e, c->p->org))
 		return;
 	if (c->k == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 1024;
@@ -53,10 +83,11 @@ static int cmp_item(const void *a, const void *b)
 	return memcmp(x->id, y->id, SM_ID_LEN);
 }
 
-/* The set both of us may hold, as a fresh recon session. */
-static recon_t *session(node_t *n, struct peer *p, sm_err *err)
+/* The set both of us may hold (direct: its direct scope only), as a fresh
+ * recon session. */
+static recon_t *session(node_t *n, struct peer *p, bool direct, sm_err *err)
 {
-	struct collect c = { n, p, federation_members(n->fed), NULL, 0, 0, false };
+	struct collect c = { n, p, direct, federation_members(n->fed), NULL, 0, 0, false };
 	recon_t *r;
 
 	scope_each(n->scope, collect_one, &c);
@@ -260,6 +291,15 @@ void gossip_recon_on_greeting(node_t *n, struct peer *p)
 	 * only if none came. */
 	uint64_t now = now_ms();
 	bool young = now - n->c.started_ms < GREET_YOUNG_MS;
+
+	/* A peer sharing no SIG greets us only because we greeted it (it
+	 * is owed objects we sent it directly, node.c settle_owed): the
+	 * owing side reconciles, over the direct scope, at once. */
+	if (!p->neighbor) {
+		if (p->owed_ms)
+			gossip_recon_maybe_start(n, p, true);
+		return;
+	}
 	bool returned = !p->prev_seen_ms || now - p->prev_seen_ms > GREET_SILENCE_MS;
 
 	/* a peer greeting after a silence has restarted: whatever session we
@@ -306,7 +346,10 @@ bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 	if (!force && p->last_resp_ms && now - p->last_resp_ms < n->cfg.recon_interval_ms)
 		return false;
 	recon_destroy(&p->rs_init);
-	if (!(p->rs_init = session(n, p, &err)) || recon_initiate(p->rs_init, &msg, &len, &err) < 0) {
+	/* with a peer sharing no SIG, only what no SIG carries between us */
+	p->init_direct = !p->neighbor;
+	if (!(p->rs_init = session(n, p, p->init_direct, &err)) ||
+	    recon_initiate(p->rs_init, &msg, &len, &err) < 0) {
 		log_warn("recon: cannot start: %s", err.msg);
 		recon_destroy(&p->rs_init);
 		return false;
@@ -315,7 +358,7 @@ bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 	p->recon_started_ms = now;
 	p->last_recon_ms = now;
 	n->c.recon_sessions++;
-	node_send(n, p, wire_recon(p->sid_init, false, msg, len, &flen), &flen);
+	node_send(n, p, wire_recon(p->sid_init, false, p->init_direct, msg, len, &flen), &flen);
 	free(msg);
 	return true;
 }
@@ -332,9 +375,11 @@ void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f)
 		rs = &p->rs_init;
 	} else {
 		if (!p->rs_resp || f->session != p->sid_resp) {
-			/* the peer starts a session: answer as responder */
+			/* the peer starts a session: answer as responder, over
+			 * the set it names */
 			recon_destroy(&p->rs_resp);
-			if (!(p->rs_resp = session(n, p, &err))) {
+			p->resp_direct = f->recon_direct;
+			if (!(p->rs_resp = session(n, p, p->resp_direct, &err))) {
 				log_warn("recon: cannot answer: %s", err.msg);
 				return;
 			}
@@ -355,11 +400,16 @@ void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f)
 	push_have(n, p, &have);
 	recon_ids_free(&have);
 	if (out) {
-		node_send(n, p, wire_recon(f->session, recon_done(*rs), out, outlen, &flen), &flen);
+		node_send(n, p, wire_recon(f->session, recon_done(*rs), rs == &p->rs_init ? p->init_direct :
+		    p->resp_direct, out, outlen, &flen), &flen);
 		free(out);
 	}
-	if (recon_done(*rs))
+	if (recon_done(*rs)) {
+		uint64_t started = rs == &p->rs_init ? p->recon_started_ms : p->last_resp_ms;
+		if (started > p->synced_ms)
+			p->synced_ms = started;
 		recon_destroy(rs);
+	}
 }
 
 void gossip_recon_tick(node_t *n)

@@ -39,6 +39,7 @@
 #define IHAVE_FLUSH_MS 10
 #define GRAFT_WAIT_MS 40
 #define HELLO_MS 10000
+#define OWED_WAIT_MS 2000	/* after a direct send, before checking it landed */
 #define FRAME_SOFT_BYTES (512 * 1024)
 #define MAX_MISSING 4096		/* ids announced and not yet here */
 #define MISSING_SLOTS 8192		/* their hash table: twice as many slots */
@@ -53,6 +54,7 @@
 
 
 static void strike(node_t *n, struct peer *p, const char *what, const sm_err *err);
+static void owe_named(void *ctx, scope_entry *e);
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -548,6 +550,14 @@ static void offer(node_t *n, struct peer *p, scope_entry *e, const uint8_t *obj,
 	n->c.sent_eager++;
 }
 
+/* p gets objects from this node directly: see owed_ms in node_impl.h. A
+ * neighbour needs nothing more: regular reconciliation covers it. */
+static void owe(struct peer *p)
+{
+	if (!p->neighbor)
+		p->owed_ms = now_ms();
+}
+
 /* Originator's direct deliveries: named organizations, and one member of
  * each SIG in the audience that this node is not in (pushed: it starts
  * the object on that SIG's tree), with two more told by IHAVE in case it
@@ -561,6 +571,7 @@ static void seed_direct(node_t *n, scope_entry *e, const uint8_t *obj,
 		struct peer *p = node_peer(n, aud->orgs[i], true);
 		if (p && p != from && scope_may_forward(n->scope, e, node_me(n), p->org, &mem)) {
 			queue_obj(p, obj, len);
+			owe(p);
 			n->c.sent_direct++;
 		}
 	}
@@ -580,6 +591,7 @@ static void seed_direct(node_t *n, scope_entry *e, const uint8_t *obj,
 				continue;
 			}
 			queue_obj(p, obj, len);
+			owe(p);
 			n->c.sent_direct++;
 			pushed = true;
 		}
@@ -640,21 +652,22 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 		}
 	}
 	if (mine) {
-		const sm_audience *aud = e->msg.type == SM_MSG_RELEASE ?
-		    &e->msg.u.release.add : &r->msg.u.report.aud;
-		if (e->msg.type == SM_MSG_REPORT || e->msg.type == SM_MSG_RELEASE)
-			seed_direct(n, e, obj, len, aud, from);
-		else {
-			/* a sighting or retraction from here: this node may be a
-			 * named organization with no neighbour in the audience, so
-			 * seed the audience's SIGs and organizations as the
-			 * report's originator did (and those of its releases) */
-			seed_direct(n, e, obj, len, aud, from);
+		/* what follows a report (a release, sighting or retraction
+		 * from here) goes where the report went: to the audience's
+		 * named organizations and foreign SIGs, which no tree of this
+		 * node reaches, as the report's originator seeded them (and
+		 * those of its releases); this node may itself be a named
+		 * organization with no neighbour in the audience */
+		seed_direct(n, e, obj, len, &r->msg.u.report.aud, from);
+		if (e->msg.type != SM_MSG_REPORT)
 			for (size_t i = 0; i < r->n_rel; i++)
-				seed_direct(n, e, obj, len, &r->rel[i]->msg.u.release.add, from);
-		}
+				if (r->rel[i] != e)
+					seed_direct(n, e, obj, len, &r->rel[i]->msg.u.release.add, from);
+		if (e->msg.type == SM_MSG_RELEASE)
+			seed_direct(n, e, obj, len, &e->msg.u.release.add, from);
+		/* and a released report to those the release newly entitles */
 		if (report_obj)
-			seed_direct(n, r, report_obj, report_len, aud, from);
+			seed_direct(n, r, report_obj, report_len, &e->msg.u.release.add, from);
 	}
 	free(report_obj);
 }
@@ -2006,6 +2019,7 @@ node_t *node_new(const config *cfg, sm_err *err)
 	if (control_open(n, err) < 0 || feed_open(n, err) < 0)
 		goto fail;
 	node_choose_neighbours(n);
+	scope_each(n->scope, owe_named, n);
 	for (size_t i = 0; i < federation_count(n->fed); i++)
 		roster_seen(n, federation_at(n->fed, i), true);
 	log_info("node %s up: %zu objects, %zu SIGs, listening on %s",
@@ -2055,11 +2069,65 @@ void node_destroy(node_t **np)
 #define DEALER_IDLE_MS 60000
 
 /* Neighbours keep their connection; one-off direct sends do not. */
+/*
+ * Peers this node sent objects to directly (owed_ms): once a session that
+ * started after the last such send has completed and what it found
+ * missing has been pushed, the debt is settled. Until then: reconcile
+ * with a peer that answers, greet one that has not (it may be away; a
+ * peer answers a greeting, and its answer starts the session). The wait
+ * after the send lets the direct push itself land first.
+ */
+static void settle_owed(node_t *n)
+{
+	uint64_t now = now_ms(), every = n->cfg.recon_interval_ms;
+
+	for (size_t i = 0; i < n->n_peers; i++) {
+		struct peer *p = n->peers[i];
+		if (!p->owed_ms)
+			continue;
+		if (p->synced_ms >= p->owed_ms && !p->n_backlog) {
+			p->owed_ms = 0;
+			continue;
+		}
+		if (now - p->owed_ms < OWED_WAIT_MS || (p->rs_init && p->recon_started_ms >= p->owed_ms))
+			continue;
+		if (p->last_seen_ms > p->owed_ms || now - p->last_seen_ms < OWED_WAIT_MS)
+			gossip_recon_maybe_start(n, p, true);
+		else if (now - p->last_hello_ms >= every)
+			send_hello(n, p);
+	}
+}
+
+/* At start: every organization this node's own objects name may have
+ * missed them while this node was down, so each is owed one session. */
+static void owe_named(void *ctx, scope_entry *e)
+{
+	node_t *n = ctx;
+	const sm_audience *a;
+
+	if (!same(e->msg.u.h.originator, node_me(n)))
+		return;
+	if (e->msg.type == SM_MSG_REPORT)
+		a = &e->msg.u.report.aud;
+	else if (e->msg.type == SM_MSG_RELEASE)
+		a = &e->msg.u.release.add;
+	else
+		return;
+	for (uint32_t i = 0; i < a->n_orgs; i++) {
+		struct peer *p;
+		if (!same(a->orgs[i], node_me(n)) && (p = node_peer(n, a->orgs[i], true)) && !p->neighbor)
+			p->owed_ms = 1;	/* due at once: the push was long ago */
+	}
+}
+
 static bool keep_dealer(void *ctx, const uint8_t org[SM_ID_LEN])
 {
 	struct peer *p = node_peer(ctx, org, false);
 
-	return p && p->neighbor;
+	/* an owed peer's DEALER holds the greeting queued for it: ZeroMQ
+	 * delivers it the moment the peer is back (it retries the connection
+	 * every second at most) */
+	return p && (p->neighbor || p->owed_ms);
 }
 
 int node_run(node_t *n)
@@ -2139,6 +2207,7 @@ int node_run(node_t *n)
 					send_hello(n, p);
 			}
 			gossip_recon_tick(n);
+			settle_owed(n);
 			transport_reap(n->tp, DEALER_IDLE_MS, keep_dealer, n);
 			last_hello = now;
 		}

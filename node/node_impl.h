@@ -39,10 +39,20 @@ struct peer {
 	/* reconciliation: the session we started, and the one it started */
 	recon_t *rs_init, *rs_resp;
 	uint64_t sid_init, sid_resp;
+	bool init_direct, resp_direct;	/* over the direct scope only (non-neighbours) */
 	uint64_t recon_started_ms;
 	uint64_t recon_due_ms;		/* run a session soon (deferred objects, greeting) */
 	uint64_t recon_asked_ms;	/* when recon_due_ms was set */
 	uint64_t last_resp_ms;		/* when it last started a session with us */
+	uint64_t synced_ms;		/* start of the last session that completed */
+	/* This node sent it objects directly (a named organization, a
+	 * foreign SIG's entry, an originator's RED): no SIG tree or regular
+	 * reconciliation covers that path, so if the push was lost (it was
+	 * away) nobody else would repair it. Non-zero (the time of the
+	 * latest such send) until a session started after it completes;
+	 * meanwhile the peer is greeted every recon_interval_ms, and
+	 * reconciled with once it answers. */
+	uint64_t owed_ms;
 	/* objects reconciliation found the peer lacks, in send order, sent a
 	 * few frames per loop turn while the peer's queue has room */
 	scope_entry **backlog;

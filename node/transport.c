@@ -352,7 +352,7 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	    setint(s, ZMQ_SNDHWM, 512) < 0 ||
 	    setint(s, ZMQ_LINGER, 0) < 0 ||
 	    setint(s, ZMQ_RECONNECT_IVL, 100) < 0 ||
-	    setint(s, ZMQ_RECONNECT_IVL_MAX, 5000) < 0 ||
+	    setint(s, ZMQ_RECONNECT_IVL_MAX, 1000) < 0 ||
 	    setint(s, ZMQ_HANDSHAKE_IVL, 5000) < 0 ||
 	    setint(s, ZMQ_HEARTBEAT_IVL, 5000) < 0 ||
 	    setint(s, ZMQ_HEARTBEAT_TIMEOUT, 20000) < 0 ||

@@ -8,7 +8,8 @@
  *   WANT     map {1: [bin32...], 2: true (graft, only when set)}
  *   PRUNE    map {1: bin32 scope}
  *   ROSTER   map {1: sig bin32, 2: from uint, 3: [bin...] (absent: request)}
- *   RECON    map {1: session uint, 2: msg bin, 3: true (fin, only when set)}
+ *   RECON    map {1: session uint, 2: msg bin, 3: true (fin, only when set),
+ *            4: true (direct scope, only when set)}
  */
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +117,8 @@ static int decode_payload(const msgpack_object *p, wire_frame *f, sm_err *err)
 		if (codec_map_begin(&m, p, "recon", err) < 0 ||
 		    codec_get_uint(&m, 1, true, 0, UINT64_MAX, &f->session, err) < 0 ||
 		    codec_get_bin(&m, 2, true, 0, WIRE_MAX_FRAME, &f->recon, &f->recon_len, err) < 0 ||
-		    codec_get_bool(&m, 3, false, &f->recon_fin, err) < 0)
+		    codec_get_bool(&m, 3, false, &f->recon_fin, err) < 0 ||
+		    codec_get_bool(&m, 4, false, &f->recon_direct, err) < 0)
 			return -1;
 		return codec_map_end(&m, err);
 	default:
@@ -135,7 +137,7 @@ int wire_decode(const uint8_t *buf, size_t len, wire_frame *f, sm_err *err)
 	memset(f, 0, offsetof(wire_frame, heads));
 	f->n_heads = f->n_objs = f->n_ids = f->n_entries = 0;
 	f->started_ms = 0;
-	f->graft = f->recon_fin = false;
+	f->graft = f->recon_fin = f->recon_direct = false;
 	f->recon = NULL;
 	f->recon_len = 0;
 	if (len > WIRE_MAX_FRAME)
@@ -254,18 +256,23 @@ uint8_t *wire_roster(const uint8_t sig[SM_ID_LEN], uint64_t from,
 	return codec_w_take(&w, len);
 }
 
-uint8_t *wire_recon(uint64_t session, bool fin, const uint8_t *msg, size_t msg_len, size_t *len)
+uint8_t *wire_recon(uint64_t session, bool fin, bool direct, const uint8_t *msg, size_t msg_len,
+    size_t *len)
 {
 	codec_w w;
 
 	head(&w, WIRE_RECON);
-	codec_w_map(&w, fin ? 3 : 2);
+	codec_w_map(&w, 2 + fin + direct);
 	codec_w_uint(&w, 1);
 	codec_w_uint(&w, session);
 	codec_w_uint(&w, 2);
 	codec_w_bin(&w, msg ? msg : (const uint8_t *)"", msg_len);
 	if (fin) {
 		codec_w_uint(&w, 3);
+		codec_w_bool(&w, true);
+	}
+	if (direct) {
+		codec_w_uint(&w, 4);
 		codec_w_bool(&w, true);
 	}
 	return codec_w_take(&w, len);

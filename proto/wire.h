@@ -60,6 +60,7 @@ typedef struct wire_frame {
 	/* RECON */
 	uint64_t session;
 	bool recon_fin;			/* sender has nothing more to say */
+	bool recon_direct;		/* the session's set is the direct scope (PROTOCOL.md §10.3) */
 	const uint8_t *recon;
 	size_t recon_len;
 } wire_frame;
@@ -80,7 +81,8 @@ uint8_t *wire_ids(uint8_t kind, const uint8_t (*ids)[SM_ID_LEN], uint32_t n, boo
 uint8_t *wire_prune(const uint8_t sig[SM_ID_LEN], size_t *len);
 uint8_t *wire_roster(const uint8_t sig[SM_ID_LEN], uint64_t from,
     const uint8_t *const *entries, const size_t *lens, uint32_t n, size_t *len);
-uint8_t *wire_recon(uint64_t session, bool fin, const uint8_t *msg, size_t msg_len, size_t *len);
+uint8_t *wire_recon(uint64_t session, bool fin, bool direct, const uint8_t *msg, size_t msg_len,
+    size_t *len);
 
 const char *wire_kind_name(uint8_t kind);
 

@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		enc = wire_roster(f.sig, f.from, f.entries, f.entry_lens, f.n_entries, &len);
 		break;
 	case WIRE_RECON:
-		enc = wire_recon(f.session, f.recon_fin, f.recon, f.recon_len, &len);
+		enc = wire_recon(f.session, f.recon_fin, f.recon_direct, f.recon, f.recon_len, &len);
 		break;
 	default:
 		break;
