@@ -28,7 +28,7 @@ ok()   { echo "PASS $1"; }
 bad()  { echo "FAIL $1: $2"; fails=$((fails + 1)); }
 skip() { echo "SKIP $1: $2"; }
 # die WHY: setup failed, nothing after it can be checked
-die()  { echo "FAIL ${TEST}_setup: $1"; exit 1; }
+die()  { echo "FAIL ${TEST:-integration}_setup: $1"; exit 1; }
 
 # free_ports N: print the first of N consecutive TCP ports on loopback that
 # no socket uses right now (other tests and nodes may be running), chosen
