@@ -14,10 +14,11 @@
 #include <zmq.h>
 #include "node/control.h"
 #include "node/control_analyst.h"
+#include "node/control_req.h"
 #include "node/log.h"
 #include "node/node_impl.h"
 
-#define LIST_MAX 10000
+#define LIST_MAX CONTROL_LIST_MAX
 #define DUMP_MAX 20000
 
 static json_t *fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -53,17 +54,6 @@ static json_t *jhex(const uint8_t *id)
 
 	hexid(id, h);
 	return json_string(h);
-}
-
-static int get_id(json_t *req, const char *key, uint8_t id[SM_ID_LEN])
-{
-	const char *s = json_string_value(json_object_get(req, key));
-	size_t len;
-
-	if (!s || strlen(s) != 2 * SM_ID_LEN ||
-	    sodium_hex2bin(id, SM_ID_LEN, s, strlen(s), NULL, &len, NULL) < 0 || len != SM_ID_LEN)
-		return -1;
-	return 0;
 }
 
 int control_open(node_t *n, sm_err *err)
@@ -229,101 +219,56 @@ json_t *control_item_json(node_t *n, const uint8_t id[SM_ID_LEN], bool full)
 
 /* ---- commands --------------------------------------------------------- */
 
-static int parse_audience(node_t *n, json_t *j, sm_audience *a, char *why, size_t cap)
+/* The SIGs and organizations a request named (checked by
+ * control_req_parse), resolved through this node's rosters into a. NULL on
+ * success, else the reply; a then holds nothing. */
+static json_t *resolve_audience(node_t *n, const control_audience *ca, sm_audience *a, const char *what)
 {
 	json_t *v;
 	size_t i;
 
 	memset(a, 0, sizeof(*a));
-	if (json_is_string(j) && !strcmp(json_string_value(j), "federation")) {
-		a->federation = true;
-		return 0;
-	}
-	if (!json_is_object(j)) {
-		snprintf(why, cap, "audience must be \"federation\" or {\"sigs\": [...], \"orgs\": [...]}");
-		return -1;
-	}
-	json_t *sigs = json_object_get(j, "sigs"), *orgs = json_object_get(j, "orgs");
-	if (json_is_true(json_object_get(j, "federation")))
-		a->federation = true;
-	if ((sigs && !json_is_array(sigs)) || (orgs && !json_is_array(orgs)) ||
-	    json_array_size(sigs) > SM_MAX_AUDIENCE_SIGS || json_array_size(orgs) > SM_MAX_AUDIENCE_ORGS) {
-		snprintf(why, cap, "audience: sigs and orgs must be arrays of names (at most %d SIGs, %d orgs)",
-		    SM_MAX_AUDIENCE_SIGS, SM_MAX_AUDIENCE_ORGS);
-		return -1;
-	}
-	a->sigs = calloc(json_array_size(sigs) + 1, SM_ID_LEN);
-	a->orgs = calloc(json_array_size(orgs) + 1, SM_ID_LEN);
+	a->federation = ca->federation;
+	a->sigs = calloc(json_array_size(ca->sigs) + 1, SM_ID_LEN);
+	a->orgs = calloc(json_array_size(ca->orgs) + 1, SM_ID_LEN);
 	if (!a->sigs || !a->orgs) {
-		snprintf(why, cap, "out of memory");
-		goto bad;
+		msg_audience_clear(a);
+		return fail("%s: out of memory", what);
 	}
-	json_array_foreach(sigs, i, v) {
+	json_array_foreach(ca->sigs, i, v) {
 		const char *s = json_string_value(v);
-		if (!s || node_find_sig(n, s, a->sigs[a->n_sigs]) < 0) {
-			snprintf(why, cap, "audience: no SIG named '%s' in this node's rosters", s ? s : "?");
-			goto bad;
+		if (node_find_sig(n, s, a->sigs[a->n_sigs]) < 0) {
+			msg_audience_clear(a);
+			return fail("%s: audience: no SIG named '%s' in this node's rosters", what, s);
 		}
 		a->n_sigs++;
 	}
-	json_array_foreach(orgs, i, v) {
+	json_array_foreach(ca->orgs, i, v) {
 		const char *s = json_string_value(v);
-		if (!s || node_find_org(n, s, a->orgs[a->n_orgs]) < 0) {
-			snprintf(why, cap, "audience: no organization named '%s' in this node's rosters", s ? s : "?");
-			goto bad;
+		if (node_find_org(n, s, a->orgs[a->n_orgs]) < 0) {
+			msg_audience_clear(a);
+			return fail("%s: audience: no organization named '%s' in this node's rosters", what, s);
 		}
 		a->n_orgs++;
 	}
-	return 0;
-bad:
-	msg_audience_clear(a);
-	return -1;
+	return NULL;
 }
 
-static json_t *cmd_submit(node_t *n, json_t *req)
+static json_t *cmd_submit(node_t *n, const control_req *r)
 {
-	uint8_t tlp, id[SM_ID_LEN], sup[SM_ID_LEN];
-	const char *t = json_string_value(json_object_get(req, "tlp"));
-	json_t *body = json_object_get(req, "body"), *out;
+	uint8_t id[SM_ID_LEN];
 	sm_audience aud;
-	body_t b;
-	char why[256], *text;
 	sm_err err = {0};
-	bool has_sup = false;
+	json_t *out;
 
-	if (!t || tlp_parse(t, &tlp) < 0)
-		return fail("submit: tlp must be clear, green, amber, amber+strict or red");
-	if (!json_is_object(body))
-		return fail("submit: body must be a JSON object (PROTOCOL.md section 5)");
-	if (json_object_get(req, "supersedes")) {
-		if (get_id(req, "supersedes", sup) < 0)
-			return fail("submit: supersedes must be a report id (64 hex digits)");
-		has_sup = true;
-	}
-	json_t *aj = json_object_get(req, "audience");
-	if (!aj && (tlp == SM_TLP_CLEAR || tlp == SM_TLP_GREEN)) {
-		memset(&aud, 0, sizeof(aud));
-		aud.federation = true;
-	} else if (parse_audience(n, aj, &aud, why, sizeof(why)) < 0)
-		return fail("submit: %s", why);
-	if (!(text = json_dumps(body, JSON_COMPACT))) {
-		msg_audience_clear(&aud);
-		return fail("submit: out of memory");
-	}
-	memset(&b, 0, sizeof(b));
-	if (body_from_json(text, strlen(text), &b, &err) < 0) {
-		free(text);
-		msg_audience_clear(&aud);
-		return fail_err("submit: body", &err);
-	}
-	free(text);
-	if (node_submit(n, tlp, &aud, &b, has_sup ? sup : NULL, id, &err) < 0)
+	if ((out = resolve_audience(n, &r->aud, &aud, "submit")))
+		return out;
+	if (node_submit(n, r->tlp, &aud, &r->body, r->has_supersedes ? r->supersedes : NULL, id, &err) < 0)
 		out = fail_err("submit", &err);
 	else {
 		out = ok();
 		json_object_set_new(out, "id", jhex(id));
 	}
-	body_clear(&b);
 	msg_audience_clear(&aud);
 	return out;
 }
@@ -363,50 +308,24 @@ static int each_list(void *ctx, const store_meta *meta, const uint8_t *obj, size
 	return 0;
 }
 
-static json_t *cmd_list(node_t *n, json_t *req)
+static json_t *cmd_list(node_t *n, const control_req *r)
 {
-	struct list_ctx c = { n, json_array(), 0, 0, 100, -1, SM_MSG_REPORT, false, false, {0}, {0} };
-	const char *s;
+	struct list_ctx c = { n, NULL, r->since_ms, r->until_ms, r->limit, r->tlp_filter, r->type_filter,
+	    false, false, {0}, {0} };
 	sm_err err = {0};
 	json_t *out;
 
-	c.since = (uint64_t)json_integer_value(json_object_get(req, "since_ms"));
-	c.until = (uint64_t)json_integer_value(json_object_get(req, "until_ms"));
-	if (json_object_get(req, "limit"))
-		c.limit = (uint64_t)json_integer_value(json_object_get(req, "limit"));
-	if (c.limit == 0 || c.limit > LIST_MAX)
-		c.limit = LIST_MAX;
-	if ((s = json_string_value(json_object_get(req, "tlp")))) {
-		uint8_t t;
-		if (tlp_parse(s, &t) < 0) {
-			json_decref(c.items);
-			return fail("list: unknown tlp '%s'", s);
-		}
-		c.tlp = t;
-	}
-	if ((s = json_string_value(json_object_get(req, "type")))) {
-		c.type = !strcmp(s, "report") ? SM_MSG_REPORT : !strcmp(s, "sighting") ? SM_MSG_SIGHTING :
-		    !strcmp(s, "retraction") ? SM_MSG_RETRACTION : !strcmp(s, "release") ? SM_MSG_RELEASE :
-		    !strcmp(s, "all") ? -1 : -2;
-		if (c.type == -2) {
-			json_decref(c.items);
-			return fail("list: type must be report, sighting, retraction, release or all");
-		}
-	}
-	if ((s = json_string_value(json_object_get(req, "originator")))) {
-		if (node_find_org(n, s, c.orig) < 0) {
-			json_decref(c.items);
-			return fail("list: no organization '%s'", s);
-		}
+	if (r->originator) {
+		if (node_find_org(n, r->originator, c.orig) < 0)
+			return fail("list: no organization '%s'", r->originator);
 		c.has_orig = true;
 	}
-	if ((s = json_string_value(json_object_get(req, "sig")))) {
-		if (node_find_sig(n, s, c.sig) < 0) {
-			json_decref(c.items);
-			return fail("list: no SIG '%s'", s);
-		}
+	if (r->sig) {
+		if (node_find_sig(n, r->sig, c.sig) < 0)
+			return fail("list: no SIG '%s'", r->sig);
 		c.has_sig = true;
 	}
+	c.items = json_array();
 	if (store_each_arrival(n->store, 0, each_list, &c, &err) < 0) {
 		json_decref(c.items);
 		return fail_err("list", &err);
@@ -416,14 +335,11 @@ static json_t *cmd_list(node_t *n, json_t *req)
 	return out;
 }
 
-static json_t *cmd_show(node_t *n, json_t *req)
+static json_t *cmd_show(node_t *n, const control_req *r)
 {
-	uint8_t id[SM_ID_LEN];
 	json_t *item, *out;
 
-	if (get_id(req, "id", id) < 0)
-		return fail("show: id must be 64 hex digits");
-	if (!(item = control_item_json(n, id, true)))
+	if (!(item = control_item_json(n, r->id, true)))
 		return fail("show: no object with that id here");
 	out = ok();
 	json_object_set_new(out, "item", item);
@@ -457,18 +373,14 @@ static int each_hit(void *ctx, const uint8_t id[SM_ID_LEN])
 	return 0;
 }
 
-static json_t *cmd_search(node_t *n, json_t *req)
+static json_t *cmd_search(node_t *n, const control_req *r)
 {
-	const char *v = json_string_value(json_object_get(req, "value"));
+	const char *v = r->value;	/* 1..BODY_MAX_STR bytes */
 	struct search_ctx c = { n, NULL, 0, 0 };
 	char low[BODY_MAX_STR + 1];
 	json_t *items = json_array(), *out;
 	sm_err err = {0};
 
-	if (!v || !*v || strlen(v) > BODY_MAX_STR) {
-		json_decref(items);
-		return fail("search: value must be a non-empty string up to %d bytes", BODY_MAX_STR);
-	}
 	/* indicators are indexed in their normalized (lowercase) form where
 	 * the type is case-insensitive; try the value as given and lowered */
 	size_t i;
@@ -491,61 +403,42 @@ static json_t *cmd_search(node_t *n, json_t *req)
 	return out;
 }
 
-static json_t *cmd_sight(node_t *n, json_t *req)
+static json_t *cmd_sight(node_t *n, const control_req *r)
 {
-	uint8_t rid[SM_ID_LEN], id[SM_ID_LEN];
-	const char *kind = json_string_value(json_object_get(req, "kind"));
-	const char *note = json_string_value(json_object_get(req, "note"));
-	json_int_t count = json_integer_value(json_object_get(req, "count"));
+	uint8_t id[SM_ID_LEN];
 	sm_err err = {0};
 	json_t *out;
 
-	if (get_id(req, "id", rid) < 0)
-		return fail("sight: id must be 64 hex digits");
-	if (kind && strcmp(kind, "seen") && strcmp(kind, "false-positive"))
-		return fail("sight: kind must be seen or false-positive");
-	if (count < 0)
-		return fail("sight: count must be positive");
-	if (node_sight(n, rid, kind && !strcmp(kind, "false-positive") ? SM_SIGHT_FALSE_POSITIVE : SM_SIGHT_SEEN,
-	    json_is_true(json_object_get(req, "originator_only")), (uint64_t)count, note, id, &err) < 0)
+	if (node_sight(n, r->id, r->kind, r->originator_only, r->count, r->note, id, &err) < 0)
 		return fail_err("sight", &err);
 	out = ok();
 	json_object_set_new(out, "id", jhex(id));
 	return out;
 }
 
-static json_t *cmd_retract(node_t *n, json_t *req)
+static json_t *cmd_retract(node_t *n, const control_req *r)
 {
-	uint8_t rid[SM_ID_LEN], id[SM_ID_LEN];
+	uint8_t id[SM_ID_LEN];
 	sm_err err = {0};
 	json_t *out;
 
-	if (get_id(req, "id", rid) < 0)
-		return fail("retract: id must be 64 hex digits");
-	if (node_retract(n, rid, json_string_value(json_object_get(req, "reason")), id, &err) < 0)
+	if (node_retract(n, r->id, r->reason, id, &err) < 0)
 		return fail_err("retract", &err);
 	out = ok();
 	json_object_set_new(out, "id", jhex(id));
 	return out;
 }
 
-static json_t *cmd_release(node_t *n, json_t *req)
+static json_t *cmd_release(node_t *n, const control_req *r)
 {
-	uint8_t rid[SM_ID_LEN], id[SM_ID_LEN];
+	uint8_t id[SM_ID_LEN];
 	sm_audience add;
-	char why[256];
 	sm_err err = {0};
 	json_t *out;
 
-	if (get_id(req, "id", rid) < 0)
-		return fail("release: id must be 64 hex digits");
-	if (parse_audience(n, req, &add, why, sizeof(why)) < 0)
-		return fail("release: %s", why);
-	if (add.federation) {
-		msg_audience_clear(&add);
-		return fail("release: a release names SIGs or organizations, not the federation");
-	}
-	if (node_release(n, rid, &add, id, &err) < 0)
+	if ((out = resolve_audience(n, &r->aud, &add, "release")))
+		return out;
+	if (node_release(n, r->id, &add, id, &err) < 0)
 		out = fail_err("release", &err);
 	else {
 		out = ok();
@@ -640,13 +533,12 @@ static int each_dump(void *ctx, const store_meta *m, const uint8_t *obj, size_t 
 	return json_array_size(c->items) >= DUMP_MAX ? 1 : 0;
 }
 
-static json_t *cmd_dump(node_t *n, json_t *req)
+static json_t *cmd_dump(node_t *n, const control_req *r)
 {
-	struct dump_ctx c = { n, json_array(), 0 };
+	struct dump_ctx c = { n, json_array(), r->after };
 	sm_err err = {0};
 	json_t *out;
 
-	c.last = (uint64_t)json_integer_value(json_object_get(req, "after"));
 	if (store_each_arrival(n->store, c.last, each_dump, &c, &err) < 0) {
 		json_decref(c.items);
 		return fail_err("dump", &err);
@@ -696,30 +588,42 @@ static json_t *cmd_fsck(node_t *n)
 	return out;
 }
 
-json_t *control_dispatch(node_t *n, json_t *req)
+static json_t *run(node_t *n, const control_req *r)
 {
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-
-	if (!json_is_object(req) || !cmd)
-		return fail("request must be a JSON object with a \"cmd\"");
-	if (!strcmp(cmd, "submit")) return cmd_submit(n, req);
-	if (!strcmp(cmd, "list")) return cmd_list(n, req);
-	if (!strcmp(cmd, "show")) return cmd_show(n, req);
-	if (!strcmp(cmd, "search")) return cmd_search(n, req);
-	if (!strcmp(cmd, "sight")) return cmd_sight(n, req);
-	if (!strcmp(cmd, "retract")) return cmd_retract(n, req);
-	if (!strcmp(cmd, "release")) return cmd_release(n, req);
-	if (!strcmp(cmd, "peers")) return cmd_peers(n);
-	if (!strcmp(cmd, "status")) return cmd_status(n);
-	if (!strcmp(cmd, "dump")) return cmd_dump(n, req);
-	if (!strcmp(cmd, "fsck")) return cmd_fsck(n);
-	if (!strcmp(cmd, "export")) return control_export(n, req);
-	if (!strcmp(cmd, "stats")) return control_stats(n, req);
-	if (!strcmp(cmd, "stop")) {
+	switch (r->cmd) {
+	case CONTROL_SUBMIT: return cmd_submit(n, r);
+	case CONTROL_LIST: return cmd_list(n, r);
+	case CONTROL_SHOW: return cmd_show(n, r);
+	case CONTROL_SEARCH: return cmd_search(n, r);
+	case CONTROL_SIGHT: return cmd_sight(n, r);
+	case CONTROL_RETRACT: return cmd_retract(n, r);
+	case CONTROL_RELEASE: return cmd_release(n, r);
+	case CONTROL_PEERS: return cmd_peers(n);
+	case CONTROL_STATUS: return cmd_status(n);
+	case CONTROL_DUMP: return cmd_dump(n, r);
+	case CONTROL_FSCK: return cmd_fsck(n);
+	case CONTROL_EXPORT: return control_export(n, r->json);
+	case CONTROL_STATS: return control_stats(n, r->json);
+	case CONTROL_STOP:
 		node_stop(n);
 		return ok();
 	}
-	return fail("unknown command '%s'", cmd);
+	return fail("unknown command");
+}
+
+json_t *control_dispatch(node_t *n, json_t *req)
+{
+	control_req r;
+	sm_err err = {0};
+	json_t *out;
+
+	/* every check that needs no node state: node/control_req.c, which
+	 * tests/fuzz/fuzz_control.c fuzzes as it is */
+	if (control_req_parse(req, &r, &err) < 0)
+		return fail("%s", err.msg);
+	out = run(n, &r);
+	control_req_clear(&r);
+	return out;
 }
 
 void control_handle(node_t *n)

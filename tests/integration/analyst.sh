@@ -24,76 +24,29 @@
 set -u
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TEST=analyst
+. "$TOP/tests/integration/lib.sh"
 SHARED=${SHARED:-../shared}
 case "$SHARED" in /*) ;; *) SHARED=$TOP/$SHARED ;; esac
-SM=$TOP/$BUILD/sigmesh
-SMD=$TOP/$BUILD/sigmeshd
 PY=/usr/bin/python3
 POT=$SHARED/data/phishing_pot
 SCHEMAS=$SHARED/data/stix2.1-schemas/schemas
-T=$(mktemp -d "${TMPDIR:-/tmp}/sm-analyst.XXXXXX") || exit 1
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-cd "$T" || exit 1
-fails=0
-ok()   { echo "PASS $1"; }
-bad()  { echo "FAIL $1: $2"; fails=$((fails + 1)); }
-skip() { echo "SKIP $1: $2"; }
-die()  { echo "FAIL analyst_setup: $1"; exit 1; }
+net_tmp analyst
 
 [ -x "$SM" ] && [ -x "$SMD" ] || die "$SM or $SMD not built"
 $PY -c 'import zmq' 2>/dev/null || die "$PY has no zmq module (apt-get install python3-zmq)"
 
-. "$TOP/tests/integration/lib.sh"
-BASE=$(free_ports 4) || { echo "FAIL analyst_setup: no free ports"; exit 1; }
-i=0
-for o in A B C; do
-	i=$((i + 1))
-	eval "PORT_$o=$((BASE + i))"
-	"$SM" keys generate --name "org-$o" --out "$o.key" >/dev/null || die "keys for $o"
-done
+BASE=$(free_ports 4) || die "no free ports"
+net_keys A B C
 mkdir rosters
-args=""
+make_sig gas A B C
 for o in A B C; do
-	eval "p=\$PORT_$o"
-	args="$args --member $o.key.card@tcp://127.0.0.1:$p"
+	node_conf $o "anonymize = example-gas.test, Secret Project Falcon, 10.9.0.0/16"
 done
-"$SM" sig create --name gas $args --out gas.entry >/dev/null || die "sig create"
-for o in A B C; do "$SM" sig approve --key "$o.key" gas.entry >/dev/null || die "approve by $o"; done
-"$SM" sig append rosters/gas.roster gas.entry >/dev/null || die "append"
-
-for o in A B C; do
-	eval "p=\$PORT_$o"
-	mkdir -p "$o"
-	cat > "$o/node.conf" <<CONF
-[node]
-data_dir = $T/$o/data
-key_file = $T/$o.key
-rosters = $T/rosters
-listen = tcp://127.0.0.1:$p
-log_level = ${SIGMESH_TEST_LOG:-warn}
-recon_interval_ms = 2000
-anonymize = example-gas.test, Secret Project Falcon, 10.9.0.0/16
-CONF
-done
+# through the configuration: `submit --eml` redacts what it names
 ctl() { o=$1; shift; "$SM" "$@" --config "$T/$o/node.conf"; }
-has() { ctl "$1" dump --json 2>/dev/null | grep -q "\"$2\""; }
-wait_for() {	# wait_for ID ORG...: until every ORG holds ID (15 s)
-	id=$1; shift
-	n=0
-	while :; do
-		all=1
-		for o in "$@"; do has "$o" "$id" || { all=0; break; }; done
-		[ $all -eq 1 ] && return 0
-		n=$((n + 1)); [ $n -gt 150 ] && return 1
-		sleep 0.1
-	done
-}
+has() { mentions "$1" "$2"; }
+WAIT_TRIES=150	# wait_for: 15 s
 
 # ---- dry run: no node needed, nothing of the recipient shown -----------------
 LURE=$TOP/tests/feed/lure.eml
@@ -136,17 +89,9 @@ else
 fi
 
 # ---- start the nodes and a feed consumer on B --------------------------------
-for o in A B C; do
-	"$SMD" --config "$o/node.conf" 2>>"$o/log" &
-	PIDS="$PIDS $!"
-done
-for o in A B C; do
-	n=0
-	until ctl "$o" status >/dev/null 2>&1; do
-		n=$((n + 1)); [ $n -gt 100 ] && die "node $o did not start: $(cat $o/log)"
-		sleep 0.1
-	done
-done
+for o in A B C; do start_node $o; done
+UP_TRIES=100
+need_up A B C
 $PY "$TOP/tests/feed/consumer.py" "ipc://$T/B/data/feed.sock" --topic report > feedB.out 2> feedB.err &
 CONSUMER=$!
 PIDS="$PIDS $CONSUMER"

@@ -13,65 +13,17 @@
 set -u
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-SM=$TOP/$BUILD/sigmesh
-SMD=$TOP/$BUILD/sigmeshd
+TEST=catchup
+. "$TOP/tests/integration/lib.sh"
 N=${CATCHUP_N:-2000}
 ROUNDS=${CRASH_ROUNDS:-20}
-T=$(mktemp -d "${TMPDIR:-/tmp}/sm-catchup.XXXXXX") || exit 1
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-cd "$T" || exit 1
-fails=0
-ok()  { echo "PASS $1"; }
-bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
-die() { echo "FAIL catchup_setup: $1"; exit 1; }
+net_tmp catchup
+BASE=$(free_ports 4) || die "no free ports"
+net_keys A B C
+mkdir rosters
+make_sig chem A B C
 
-. "$TOP/tests/integration/lib.sh"
-BASE=$(free_ports 4) || { echo "FAIL catchup_setup: no free ports"; exit 1; }
-i=0
-for o in A B C; do
-	i=$((i + 1))
-	eval "PORT_$o=$((BASE + i))"
-	"$SM" keys generate --name "org-$o" --out "$o.key" >/dev/null 2>&1 || die "keys for $o"
-done
-args=""
-for o in A B C; do eval "p=\$PORT_$o"; args="$args --member $o.key.card@tcp://127.0.0.1:$p"; done
-"$SM" sig create --name chem $args --out chem.entry >/dev/null || die "sig create"
-for o in A B C; do "$SM" sig approve --key "$o.key" chem.entry >/dev/null || die "approve by $o"; done
-mkdir rosters && "$SM" sig append rosters/chem.roster chem.entry >/dev/null || die "append"
-
-start() {	# start ORG
-	o=$1
-	eval "p=\$PORT_$o"
-	mkdir -p "$o"
-	[ -f "$o/node.conf" ] || cat > "$o/node.conf" <<CONF
-[node]
-data_dir = $T/$o/data
-key_file = $T/$o.key
-rosters = $T/rosters
-listen = tcp://127.0.0.1:$p
-log_level = ${SIGMESH_TEST_LOG:-warn}
-recon_interval_ms = 2000
-CONF
-	"$SMD" --config "$o/node.conf" 2>>"$o/log" &
-	eval "PID_$o=$!"
-	PIDS="$PIDS $!"
-}
-ctl() { o=$1; shift; "$SM" "$@" --data-dir "$T/$o/data"; }
-wait_up() {
-	for o in "$@"; do
-		n=0
-		until ctl "$o" status >/dev/null 2>&1; do
-			n=$((n + 1)); [ $n -gt 100 ] && die "node $o did not start: $(tail -3 $o/log)"
-			sleep 0.1
-		done
-	done
-}
+UP_TRIES=100
 ids() {	# ids ORG: sorted object ids in ORG's store
 	ctl "$1" dump --json 2>/dev/null | sed -n 's/.*"id": "\([0-9a-f]\{64\}\)".*/\1/p' | sort
 }
@@ -83,8 +35,8 @@ submit_one() {	# submit_one ORG K: prints the new id
 }
 
 # ---- 1. exact catch-up ---------------------------------------------------
-for o in A B C; do start $o; done
-wait_up A B C
+for o in A B C; do start_node $o; done
+need_up A B C
 kill "$PID_C"; wait "$PID_C" 2>/dev/null
 t0=$(date +%s)
 seq 1 "$N" | xargs -P 4 -I K sh -c '
@@ -108,8 +60,8 @@ k=0
 until [ "$(ids A | wc -l)" = "$(ids B | wc -l)" ]; do
 	k=$((k + 1)); [ $k -gt 300 ] && break; sleep 0.1
 done
-start C
-wait_up C
+start_node C
+need_up C
 want=$(ids A | wc -l)
 k=0
 t2=$(date +%s)
@@ -148,8 +100,8 @@ for r in $(seq 1 "$ROUNDS"); do
 	wait "$PID_A" 2>/dev/null
 	touch stop
 	wait "$burst" 2>/dev/null
-	start A
-	wait_up A
+	start_node A
+	need_up A
 	ids A > have
 	sort -u acked | grep -E '^[0-9a-f]{64}$' > acked.sorted
 	missing=$(comm -23 acked.sorted have | wc -l)

@@ -24,90 +24,32 @@
 set -u
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-SM=$TOP/$BUILD/sigmesh
-SMD=$TOP/$BUILD/sigmeshd
+TEST=exhaust
+. "$TOP/tests/integration/lib.sh"
 STRICT=${EXHAUST_STRICT:-0}
-T=$(mktemp -d "${TMPDIR:-/tmp}/sm-exh.XXXXXX") || exit 1
-PIDS=""
+net_tmp exh
 MNT=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
+cleanup() {	# the nodes first: the tmpfs is busy while they run
+	net_kill_all
 	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
-	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
+	net_rm_tmp
 }
 trap cleanup EXIT INT TERM
-cd "$T" || exit 1
-ok()   { echo "PASS $1"; }
-bad()  { echo "FAIL $1: $2"; }
-skip() { echo "SKIP $1: $2"; }
 # known(NAME, WHY): a check that fails because of a node bug; FAIL only
 # with EXHAUST_STRICT=1
 known() { if [ "$STRICT" = 1 ]; then bad "$1" "$2"; else skip "$1" "known node bug (EXHAUST_STRICT=1 to fail): $2"; fi; }
-die()  { echo "FAIL exhaust_setup: $1"; exit 1; }
 
-. "$TOP/tests/integration/lib.sh"
 BASE=$(free_ports 8) || die "no free ports"
 ORGS="A B C D F"
-i=0
-for o in $ORGS; do
-	i=$((i + 1))
-	eval "PORT_$o=$((BASE + i))"
-	"$SM" keys generate --name "org-$o" --out "$o.key" >/dev/null || die "keys for $o"
-done
+net_keys $ORGS
 mkdir rosters
-args=""
-for o in $ORGS; do eval "p=\$PORT_$o"; args="$args --member $o.key.card@tcp://127.0.0.1:$p"; done
-"$SM" sig create --name s $args --out s.entry >/dev/null || die "sig create"
-for o in $ORGS; do "$SM" sig approve --key "$o.key" s.entry >/dev/null || die "approve by $o"; done
-"$SM" sig append rosters/s.roster s.entry >/dev/null || die "append"
+make_sig s $ORGS
 
+NODE_LOG=info
+NODE_RECON_MS=1000
 conf() {	# conf ORG MAP_MB [DATA_DIR]
-	o=$1; eval "p=\$PORT_$o"
-	mkdir -p "$o"
-	cat > "$o/node.conf" <<CONF
-[node]
-data_dir = ${3:-$T/$o/data}
-key_file = $T/$o.key
-rosters = $T/rosters
-listen = tcp://127.0.0.1:$p
-log_level = info
-map_size_mb = $2
-recon_interval_ms = 1000
-CONF
-	eval "DATA_$o=${3:-$T/$o/data}"
-}
-start() {	# start ORG [PREFIX...]: sigmeshd, optionally under a wrapper
-	o=$1; shift
-	"$@" "$SMD" --config "$o/node.conf" 2>>"$o/log" &
-	eval "PID_$o=$!"
-	PIDS="$PIDS $!"
-}
-stop() {	# stop ORG: clean stop, SIGKILL after 10 s
-	eval "pid=\$PID_$1"
-	ctl "$1" stop >/dev/null 2>&1 || kill "$pid" 2>/dev/null
-	n=0
-	while kill -0 "$pid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-}
-alive() { eval "pid=\$PID_$1"; kill -0 "$pid" 2>/dev/null; }
-ctl() { o=$1; shift; eval "d=\$DATA_$o"; "$SM" "$@" --data-dir "$d"; }
-report_ids() {
-	ctl "$1" dump --json 2>/dev/null | python3 -c '
-import json, sys
-for it in json.load(sys.stdin)["items"]:
-    if it["type"] == "report":
-        print(it["id"])' | sort
-}
-wait_up() {
-	for o in "$@"; do
-		n=0
-		until ctl "$o" status >/dev/null 2>&1; do
-			n=$((n + 1)); [ $n -gt 300 ] && { echo "node $o did not start:"; tail -5 "$o/log"; return 1; }
-			sleep 0.1
-		done
-	done
+	eval "DATA_$1=\${3:-$T/$1/data}"
+	node_conf "$1" "map_size_mb = $2"
 }
 # holds_all ORG FILE [SECONDS]: until ORG holds every report id in FILE
 holds_all() {
@@ -134,20 +76,20 @@ fsck_clean() {	# fsck_clean NAME ORG
 # ---------------------------------------------------------------- (a), (b)
 conf A 256
 conf B 1
-start A
-start B
+start_node A
+start_node B
 HAVE_D=0
 if [ "$(id -u)" = 0 ] && mkdir -p "$T/dmnt" && mount -t tmpfs -o size=3m tmpfs "$T/dmnt" 2>/dev/null; then
 	MNT=$T/dmnt
 	HAVE_D=1
 	head -c 1048576 /dev/zero > "$MNT/ballast"
 	conf D 64 "$MNT/data"
-	start D
+	start_node D
 else
 	skip exhaust_disk_full "needs root and a tmpfs mount"
 fi
-wait_up A B || die "A or B did not start"
-[ $HAVE_D = 1 ] && { wait_up D || die "D did not start"; }
+need_up A B
+[ $HAVE_D = 1 ] && need_up D
 sleep 1
 : > a.ids
 for k in $(seq 1 70); do
@@ -185,9 +127,9 @@ else
 	bad exhaust_mapfull_submit_refused "refused, but not saying the store is full: $out"
 fi
 fsck_clean exhaust_mapfull_fsck B
-stop B
+stop_node B
 sed -i 's/^map_size_mb = 1$/map_size_mb = 64/' B/node.conf
-start B
+start_node B
 wait_up B || bad exhaust_mapfull_restart "B did not start with a larger map"
 # known bug: A keeps the objects it pushed to B in a dedup set that is only
 # cleared after 5 s without a session (node/gossip_recon.c, push_have);
@@ -225,13 +167,13 @@ if [ $HAVE_D = 1 ]; then
 	if out=$(submit D "dagain" 2>&1); then ok exhaust_diskfull_accepts_again; else
 		bad exhaust_diskfull_accepts_again "$out"; fi
 	fsck_clean exhaust_diskfull_fsck_after D
-	stop D
+	stop_node D
 fi
-stop B
+stop_node B
 
 # ---------------------------------------------------------------- (c)
 conf C 64
-start C sh -c 'ulimit -n 64 && exec "$0" "$@"'
+start_node C sh -c 'ulimit -n 64 && exec "$0" "$@"'
 if ! wait_up C; then
 	bad exhaust_fds_start "C did not start under ulimit -n 64: $(tail -3 C/log)"
 else
@@ -264,7 +206,7 @@ EOF
 		bad exhaust_fds_serves_after "C did not answer or catch up after the connections closed: $(tail -3 C/log)"; fi
 	if grep -qi "too many open files\|descriptor\|EMFILE" C/log; then ok exhaust_fds_logged; else
 		known exhaust_fds_logged "nothing in C's log about running out of descriptors ($(cat c.py.out))"; fi
-	stop C
+	stop_node C
 fi
 
 # ---------------------------------------------------------------- (d)
@@ -275,7 +217,7 @@ if ! cc -std=c11 -O2 -shared -fPIC -DFAILALLOC_SO -o "$T/failalloc.so" "$TOP/tes
 	bad exhaust_alloc_build "cannot build failalloc.so"
 else
 	conf F 64
-	start F env LD_PRELOAD="$T/failalloc.so" FAILALLOC_EVERY="${FAILALLOC_EVERY:-5}" FAILALLOC_CTL="$T/fail.on"
+	start_node F env LD_PRELOAD="$T/failalloc.so" FAILALLOC_EVERY="${FAILALLOC_EVERY:-5}" FAILALLOC_CTL="$T/fail.on"
 	if ! wait_up F; then
 		bad exhaust_alloc_start "F did not start: $(tail -3 F/log)"
 	else
@@ -304,9 +246,9 @@ else
 				bad exhaust_alloc_accepts_again "$out"; fi
 			fsck_clean exhaust_alloc_fsck F
 		fi
-		stop F
+		stop_node F
 	fi
 fi
 ;;
 esac
-stop A
+stop_node A

@@ -12,23 +12,11 @@
 set -u
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-SM=$TOP/$BUILD/sigmesh
-SMD=$TOP/$BUILD/sigmeshd
+TEST=hostile
+. "$TOP/tests/integration/lib.sh"
 HOS=$TOP/$BUILD/tools/hostile
 STRICT=${HOSTILE_STRICT:-0}
-T=$(mktemp -d "${TMPDIR:-/tmp}/sm-hostile.XXXXXX") || exit 1
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-cd "$T" || exit 1
-fails=0
-ok()  { echo "PASS $1"; }
-bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
-die() { echo "FAIL hostile_setup: $1"; exit 1; }
+net_tmp hostile
 check() {	# check NAME COND-RESULT WHY
 	if [ "$2" -eq 0 ]; then ok "$1"; else bad "$1" "$3"; fi
 }
@@ -39,82 +27,19 @@ strict() {	# strict NAME COND-RESULT WHY: a check that waits for a node fix
 }
 [ -x "$HOS" ] || die "no $HOS (make first)"
 
-. "$TOP/tests/integration/lib.sh"
 BASE=$(free_ports 10) || die "no free ports"
-i=0
-for o in A B C D E M R X; do
-	i=$((i + 1))
-	eval "PORT_$o=$((BASE + i))"
-	"$SM" keys generate --name "org-$o" --out "$o.key" >/dev/null || die "keys for $o"
-done
-make_sig() {
-	name=$1; shift
-	args=""
-	for o in "$@"; do
-		eval "p=\$PORT_$o"
-		args="$args --member $o.key.card@tcp://127.0.0.1:$p"
-	done
-	"$SM" sig create --name "$name" $args --out "$name.entry" >/dev/null || die "sig create $name"
-	for o in "$@"; do
-		"$SM" sig approve --key "$o.key" "$name.entry" >/dev/null || die "approve $name by $o"
-	done
-	"$SM" sig append "rosters/$name.roster" "$name.entry" >/dev/null || die "append $name"
-}
+net_keys A B C D E M R X
 mkdir rosters
 make_sig chem A B C M R
 make_sig gas D E M
 
-start() {
-	o=$1
-	eval "p=\$PORT_$o"
-	mkdir -p "$o"
-	[ -f "$o/node.conf" ] || cat > "$o/node.conf" <<CONF
-[node]
-data_dir = $T/$o/data
-key_file = $T/$o.key
-rosters = $T/rosters
-listen = tcp://127.0.0.1:$p
-log_level = info
-recon_interval_ms = 2000
-CONF
-	"$SMD" --config "$o/node.conf" 2>>"$o/log" &
-	eval "PID_$o=$!"
-	PIDS="$PIDS $!"
-}
-ctl() { o=$1; shift; "$SM" "$@" --data-dir "$T/$o/data"; }
-has() { ctl "$1" dump --json 2>/dev/null | grep -q "\"id\": \"$2\""; }	# as an object, not a ref
-wait_up() {
-	for o in "$@"; do
-		n=0
-		until ctl "$o" status >/dev/null 2>&1; do
-			n=$((n + 1)); [ $n -gt 100 ] && die "node $o did not start: $(cat $o/log)"
-			sleep 0.1
-		done
-	done
-}
+NODE_LOG=info
+UP_TRIES=100
+WAIT_TRIES=150	# wait_for: 15 s
 restart() {	# restart ORG: clean stop and start (clears in-memory bans)
-	o=$1
-	eval "pid=\$PID_$o"
-	ctl "$o" stop >/dev/null 2>&1
-	n=0
-	while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-	kill -9 "$pid" 2>/dev/null
-	# poll rather than wait: a blocking wait here once hung the script
-	n=0
-	while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-	start "$o"
-	wait_up "$o"
-}
-wait_for() {	# wait_for ID ORG...: until every ORG holds ID (15 s)
-	id=$1; shift
-	n=0
-	while :; do
-		all=1
-		for o in "$@"; do has "$o" "$id" || { all=0; break; }; done
-		[ $all -eq 1 ] && return 0
-		n=$((n + 1)); [ $n -gt 150 ] && return 1
-		sleep 0.1
-	done
+	stop_node "$1" 5
+	start_node "$1"
+	need_up "$1"
 }
 nowhere() {	# nowhere ID: no node stores ID; prints the ones that do
 	w=""
@@ -151,8 +76,8 @@ honest() {	# honest ORG TLP AUDIENCE... : submit, print the id
 CHEM="A B C R"
 GAS="D E"
 
-for o in A B C D E R; do start $o; done
-wait_up A B C D E R
+for o in A B C D E R; do start_node $o; done
+need_up A B C D E R
 
 # expect NAME VICTIM MARK PATTERN: the victim logged PATTERN after MARK
 expect_log() {

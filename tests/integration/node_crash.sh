@@ -16,64 +16,27 @@
 # loss.
 set -u
 BUILD=${BUILD:-build}
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TEST=node_crash
+. "$TOP/tests/integration/lib.sh"
 KILLS=${KILLS:-100}
 LIMIT=${NODE_CRASH_SECONDS:-80}
 PACE=${NODE_CRASH_PACE:-0.1}	# pause between A's (and B's) submissions
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
-SM=$TOP/$BUILD/sigmesh
-SMD=$TOP/$BUILD/sigmeshd
-T=$(mktemp -d "${TMPDIR:-/tmp}/sm-ncrash.XXXXXX") || exit 1
-PIDS=""
-cleanup() {
+net_tmp ncrash
+cleanup() {	# the submitter loops run while the file "run" exists
 	[ -f "$T/run" ] && rm -f "$T/run"
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
+	net_cleanup
 }
 trap cleanup EXIT INT TERM
-cd "$T" || exit 1
-die() { echo "FAIL node_crash_setup: $1"; exit 1; }
 rand() { echo $(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % $1 )); }
 
-BASE=$((20000 + ($$ * 13) % 20000))
-i=0
-for o in A B C; do
-	i=$((i + 1))
-	eval "PORT_$o=$((BASE + i))"
-	"$SM" keys generate --name "org-$o" --out "$o.key" >/dev/null 2>&1 || die "keys for $o"
-done
+BASE=$(free_ports 4) || die "no free ports"
+net_keys A B C
 mkdir rosters
-"$SM" sig create --name chem --member A.key.card@tcp://127.0.0.1:$PORT_A \
-	--member B.key.card@tcp://127.0.0.1:$PORT_B --member C.key.card@tcp://127.0.0.1:$PORT_C \
-	--out chem.entry >/dev/null || die "sig create"
-for o in A B C; do "$SM" sig approve --key "$o.key" chem.entry >/dev/null || die "approve $o"; done
-"$SM" sig append rosters/chem.roster chem.entry >/dev/null || die "append"
+make_sig chem A B C
 
-start() {
-	o=$1
-	eval "p=\$PORT_$o"
-	mkdir -p "$o"
-	[ -f "$o/node.conf" ] || cat > "$o/node.conf" <<CONF
-[node]
-data_dir = $T/$o/data
-key_file = $T/$o.key
-rosters = $T/rosters
-listen = tcp://127.0.0.1:$p
-log_level = warn
-recon_interval_ms = 1000
-CONF
-	"$SMD" --config "$o/node.conf" 2>>"$o/log" &
-	eval "PID_$o=$!"
-	PIDS="$PIDS $!"
-}
-ctl() { o=$1; shift; "$SM" "$@" --data-dir "$T/$o/data"; }
-wait_up() {
-	n=0
-	until ctl "$1" status >/dev/null 2>&1; do
-		n=$((n + 1)); [ $n -gt 300 ] && return 1
-		sleep 0.02
-	done
-}
+NODE_RECON_MS=1000
+UP_STEP=0.02	# C is killed a set time after it answers: notice that soon
 body() { printf '{"title":"crash %s","domains":["c%s.example"]}' "$1" "$1"; }
 ids_of() {	# every object id in ORG's store, sorted
 	after=0
@@ -98,8 +61,8 @@ submitter() {
 	done
 }
 
-for o in A B C; do start $o; done
-for o in A B C; do wait_up $o || die "node $o did not start: $(cat $o/log)"; done
+for o in A B C; do start_node $o; done
+need_up A B C
 : > run
 : > acked_ab; : > acked_c
 submitter A loop acked_ab & S1=$!
@@ -117,7 +80,7 @@ while [ $kills -lt "$KILLS" ] && [ $(($(date +%s) - t0)) -lt "$LIMIT" ]; do
 	kill -9 "$SC" 2>/dev/null
 	wait "$SC" 2>/dev/null
 	kills=$((kills + 1))
-	start C
+	start_node C
 	if ! wait_up C; then
 		echo "FAIL node_crash_restart: C did not come back after kill $kills: $(tail -5 C/log)"
 		fails=$((fails + 1)); break

@@ -11,105 +11,21 @@
 set -u
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-SM=$TOP/$BUILD/sigmesh
-SMD=$TOP/$BUILD/sigmeshd
-T=$(mktemp -d "${TMPDIR:-/tmp}/sm-net.XXXXXX") || exit 1
-PIDS=""
-cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-cd "$T" || exit 1
-fails=0
-ok()  { echo "PASS $1"; }
-bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
-die() { echo "FAIL node_net_setup: $1"; exit 1; }
-
+TEST=node_net
 . "$TOP/tests/integration/lib.sh"
+net_tmp net
 BASE=$(free_ports 10) || die "no free ports"
-ORGS="A B C D E F G H X"
-i=0
-for o in $ORGS; do
-	i=$((i + 1))
-	eval "PORT_$o=$((BASE + i))"
-	"$SM" keys generate --name "org-$o" --out "$o.key" >/dev/null || die "keys for $o"
-done
-
-# make_sig NAME ORG...: genesis signed by every founder
-make_sig() {
-	name=$1; shift
-	args=""
-	for o in "$@"; do
-		eval "p=\$PORT_$o"
-		args="$args --member $o.key.card@tcp://127.0.0.1:$p"
-	done
-	"$SM" sig create --name "$name" $args --out "$name.entry" >/dev/null || die "sig create $name"
-	for o in "$@"; do
-		"$SM" sig approve --key "$o.key" "$name.entry" >/dev/null || die "approve $name by $o"
-	done
-	"$SM" sig append "rosters/$name.roster" "$name.entry" >/dev/null || die "append $name"
-}
+net_keys A B C D E F G H X
 mkdir rosters
 make_sig chem A B C D
 make_sig power D E F
 make_sig gas G H
 # "late": members admitted later may read earlier reports (--late-readers)
-"$SM" sig create --name late --member A.key.card@tcp://127.0.0.1:$PORT_A \
-	--member B.key.card@tcp://127.0.0.1:$PORT_B --late-readers --out late.entry >/dev/null || die "sig create late"
-"$SM" sig approve --key A.key late.entry >/dev/null && "$SM" sig approve --key B.key late.entry >/dev/null \
-	&& "$SM" sig append rosters/late.roster late.entry >/dev/null || die "late genesis"
+SIG_OPTS=--late-readers make_sig late A B
+SIG_OPTS=
 
-start() {	# start ORG
-	o=$1
-	eval "p=\$PORT_$o"
-	mkdir -p "$o"
-	[ -f "$o/node.conf" ] || cat > "$o/node.conf" <<CONF
-[node]
-data_dir = $T/$o/data
-key_file = $T/$o.key
-rosters = $T/${2:-rosters}
-listen = tcp://127.0.0.1:$p
-log_level = ${SIGMESH_TEST_LOG:-warn}
-recon_interval_ms = 2000
-CONF
-	"$SMD" --config "$o/node.conf" 2>>"$o/log" &
-	eval "PID_$o=$!"
-	PIDS="$PIDS $!"
-}
-ctl() { o=$1; shift; "$SM" "$@" --data-dir "$T/$o/data"; }
-report_ids() {	# report_ids ORG: sorted ids of the reports ORG stores
-	ctl "$1" dump --json | /usr/bin/python3 -c '
-import json, sys
-for it in json.load(sys.stdin)["items"]:
-    if it["type"] == "report":
-        print(it["id"])' | sort
-}
-has() {	# has ORG ID: is the object in ORG's store?
-	ctl "$1" dump --json 2>/dev/null | grep -q "\"$2\""
-}
-wait_up() {
-	for o in "$@"; do
-		n=0
-		until ctl "$o" status >/dev/null 2>&1; do
-			n=$((n + 1)); [ $n -gt 300 ] && die "node $o did not start: $(cat $o/log)"
-			sleep 0.1
-		done
-	done
-}
-# wait_for ID ORG...: until every ORG holds ID (10 s)
-wait_for() {
-	id=$1; shift
-	n=0
-	while :; do
-		all=1
-		for o in "$@"; do has "$o" "$id" || { all=0; break; }; done
-		[ $all -eq 1 ] && return 0
-		n=$((n + 1)); [ $n -gt 100 ] && return 1
-		sleep 0.1
-	done
-}
+# a leak check: the id anywhere in the dump, even as a reference, counts
+has() { mentions "$1" "$2"; }
 # exactly NAME ID ORG...: the listed orgs hold ID, and no other org does
 exactly() {
 	name=$1; id=$2; shift 2
@@ -128,8 +44,8 @@ exactly() {
 	[ -z "$leaked" ] && ok "$name" || bad "$name" "leaked to:$leaked"
 }
 
-for o in A B C D E F G H; do start $o; done
-wait_up A B C D E F G H
+for o in A B C D E F G H; do start_node $o; done
+need_up A B C D E F G H
 
 body() {	# body TITLE DOMAIN
 	printf '{"title":"%s","mail_type":"attachment","sender_class":"freemail-foreign","from":[{"address":"lure@%s","name":"HR"}],"subject":"%s","domains":["%s"],"urls":["http://%s/a"]}' "$1" "$2" "$1" "$2" "$2"
@@ -189,8 +105,8 @@ exactly late_report_in_its_sig "$LATE" A B
 	&& "$SM" sig approve --key A.key addg.entry >/dev/null && "$SM" sig approve --key B.key addg.entry >/dev/null \
 	&& "$SM" sig append rosters/late.roster addg.entry >/dev/null && ok late_add_with_quorum || bad late_add_with_quorum "roster change failed"
 kill "$PID_A"; wait "$PID_A" 2>/dev/null
-start A
-wait_up A
+start_node A
+need_up A
 exactly late_member_gets_earlier_report "$LATE" A B G
 n=0
 until ctl G show "$LATE" --json 2>/dev/null | grep -q '"readable": true'; do
@@ -206,8 +122,8 @@ for k in $(seq 1 40); do
 	echo "$LAST" >> burst.ids
 done
 sort -o burst.ids burst.ids
-start C
-wait_up C
+start_node C
+need_up C
 if wait_for "$LAST" C; then
 	# the last one may come before the others: wait until C holds all 40
 	n=0
@@ -227,8 +143,8 @@ fi
 # restart keeps state
 before=$(ctl D dump --json | grep -c '"id"')
 kill "$PID_D"; wait "$PID_D" 2>/dev/null
-start D
-wait_up D
+start_node D
+need_up D
 after=$(ctl D dump --json | grep -c '"id"')
 [ "$before" = "$after" ] && ok restart_keeps_state || bad restart_keeps_state "$before objects before, $after after"
 ctl D fsck >/dev/null 2>&1 && ok fsck_clean || bad fsck_clean "$(ctl D fsck 2>&1 | tail -3)"
