@@ -185,7 +185,9 @@ static int watch(int ms)
 static void connect_victim(void)
 {
 	const id_public *pub = identity_public(me);
-	int linger = 3000, hwm = 100000;
+	/* a refused handshake leaves a DEALER with no pipe, where a blocking
+	 * send would wait forever: give up after 10 s instead */
+	int linger = 3000, hwm = 100000, sndtimeo = 10000;
 	int64_t maxmsg = 64 << 20;
 
 	zctx = zmq_ctx_new();
@@ -195,6 +197,7 @@ static void connect_victim(void)
 	    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, identity_curve_sk(me), 32) < 0 ||
 	    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof(linger)) < 0 ||
 	    zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof(hwm)) < 0 ||
+	    zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof(sndtimeo)) < 0 ||
 	    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) < 0)
 		die("socket options", NULL);
 	if (zmq_socket_monitor(sock, "inproc://hostile-mon", ZMQ_EVENT_HANDSHAKE_SUCCEEDED |

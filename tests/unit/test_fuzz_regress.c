@@ -32,6 +32,7 @@
 #include "node/anon.h"
 #include "node/config.h"
 #include "node/control.h"
+#include "node/control_req.h"
 #include "node/eml.h"
 #include "node/stix_import.h"
 
@@ -217,24 +218,18 @@ static int r_config(const uint8_t *d, size_t n, sm_err *e)
 static int r_control(const uint8_t *d, size_t n, sm_err *e)
 {
 	json_error_t jerr;
-	json_t *req, *body;
-	char *text;
-	body_t b;
-	int rc = 0;
+	json_t *req;
+	control_req r;
+	int rc;
 
+	/* what control.c does before parsing: size bound, strict JSON */
 	if (n > CONTROL_MAX_MSG)
 		return sm_fail(e, SM_EBOUND, "request too large");
 	if (!(req = json_loadb((const char *)d, n, JSON_REJECT_DUPLICATES, &jerr)))
 		return sm_fail(e, SM_EMALFORMED, "not JSON: %s", jerr.text);
-	body = json_object_get(req, "body");
-	if (json_is_object(body) && (text = json_dumps(body, JSON_COMPACT))) {
-		memset(&b, 0, sizeof(b));
-		if (body_from_json(text, strlen(text), &b, e) == 0)
-			body_clear(&b);
-		else
-			rc = -1;
-		free(text);
-	}
+	rc = control_req_parse(req, &r, e);
+	if (rc == 0)
+		control_req_clear(&r);
 	json_decref(req);
 	return rc;
 }
