@@ -955,10 +955,20 @@ static int ingest_job(node_t *n, verify_job *j, struct peer *from, sm_err *err)
 	j->plain = NULL;
 	memset(pd->from, 0, SM_ID_LEN);
 	pd->has_from = from != NULL;
+	pd->forwarded = false;
 	if (from) {
 		memcpy(pd->from, from->org, SM_ID_LEN);
 		from->objects_in++;
 		n->c.received_objects++;
+		/* A relay passes a peer's object on as soon as it is checked
+		 * and in the open batch: relaying acknowledges nothing, and a
+		 * durable commit (an fsync) per hop would dominate the latency
+		 * of a deep tree. If the commit then fails, the receivers hold
+		 * a valid object they are entitled to, and reconciliation
+		 * brings it back here. This node's own objects wait for the
+		 * commit: their sequence number must be durable first. */
+		forward(n, e, pd->obj, pd->len, from);
+		pd->forwarded = true;
 	}
 	return 0;
 }
@@ -1176,7 +1186,8 @@ int node_commit(node_t *n, sm_err *err)
 		struct pending *pd = &n->pending[i];
 		struct peer *from = pd->has_from ? node_peer(n, pd->from, false) : NULL;
 		if (pd->obj) {
-			forward(n, pd->e, pd->obj, pd->len, from);
+			if (!pd->forwarded)
+				forward(n, pd->e, pd->obj, pd->len, from);
 			n->hint_id = pd->e->msg.id;
 			n->hint_plain = pd->plain;
 			n->hint_plain_len = pd->plain_len;
@@ -2147,11 +2158,21 @@ int node_run(node_t *n)
 			{ n->control, 0, ZMQ_POLLIN, 0 },
 			{ NULL, verify_fd(n->verify), ZMQ_POLLIN, 0 },
 		};
-		bool backlog = false;
-		for (size_t i = 0; i < n->n_peers; i++)
-			if (n->peers[i]->n_backlog)
-				backlog |= gossip_recon_pump(n, n->peers[i]);
-		long timeout = backlog ? 1 : n->in_batch ? 2 : IHAVE_FLUSH_MS;
+		bool backlog = false, soon = n->n_missing > 0;
+		for (size_t i = 0; i < n->n_peers; i++) {
+			struct peer *p = n->peers[i];
+			if (p->n_backlog)
+				backlog |= gossip_recon_pump(n, p);
+			soon |= p->n_ihave || p->n_out || p->recon_due_ms;
+		}
+		/* An idle node sleeps until its once-a-second work: waking
+		 * every IHAVE_FLUSH_MS for nothing costs little per node, but
+		 * hundreds of nodes on one machine (a testnet) pay for it in
+		 * latency. */
+		uint64_t t0 = now_ms();
+		long idle = 1000 - (long)(t0 - last_hello);
+		long timeout = backlog ? 1 : n->in_batch ? 2 : soon ? IHAVE_FLUSH_MS :
+		    idle < IHAVE_FLUSH_MS ? IHAVE_FLUSH_MS : idle;
 		/* while the workers are full, leave frames in ZeroMQ's queue */
 		if (verify_inflight(n->verify) >= MAX_INFLIGHT)
 			items[1].events = 0;
@@ -2179,6 +2200,7 @@ int node_run(node_t *n)
 			}
 		}
 		drain_verified(n);
+		flush_all(n, false);	/* what drain_verified relayed */
 		uint64_t now = now_ms();
 		if (n->in_batch && (n->n_pending >= NODE_BATCH || now - n->batch_start_ms >= NODE_BATCH_MS ||
 		    (!(items[1].revents & ZMQ_POLLIN) && verify_inflight(n->verify) == 0))) {

@@ -80,6 +80,7 @@ struct pending {
 	size_t plain_len;
 	bool has_from;
 	uint8_t from[SM_ID_LEN];
+	bool forwarded;			/* already sent on (a peer's object: at once) */
 };
 
 /* An object that arrived before the report it is about: kept until the
