@@ -108,9 +108,10 @@ static void load_all(void)
 		return;
 	while ((de = readdir(d)) && n_vf < (int)(sizeof(vf) / sizeof(vf[0]))) {
 		size_t l = strlen(de->d_name);
-		/* keys-* and roster-* vectors belong to other tests. */
+		/* keys-*, roster-* and wire-* vectors belong to other tests. */
 		if (l < 5 || strcmp(de->d_name + l - 4, ".vec") != 0 ||
-		    strncmp(de->d_name, "keys-", 5) == 0 || strncmp(de->d_name, "roster-", 7) == 0)
+		    strncmp(de->d_name, "keys-", 5) == 0 || strncmp(de->d_name, "roster-", 7) == 0 ||
+		    strncmp(de->d_name, "wire-", 5) == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", VDIR, de->d_name);
 		snprintf(vf[n_vf].name, sizeof(vf[n_vf].name), "%s", de->d_name);
