@@ -45,6 +45,26 @@ static int ids_array(const msgpack_object *o, wire_frame *f, const char *what, s
 	return 0;
 }
 
+
+/* An optional flag, present only when true (§10.2): one encoding per
+ * frame, so a flag written as false is refused. */
+static int get_flag(codec_map *m, uint64_t key, bool *out, sm_err *err)
+{
+	const msgpack_object *o = codec_map_field(m, key);
+
+	*out = false;
+	if (!o)
+		return 0;
+	if (o->type != MSGPACK_OBJECT_BOOLEAN)
+		return sm_fail(err, SM_EMALFORMED, "%s.%llu: expected a boolean", m->what,
+		    (unsigned long long)key);
+	if (!o->via.boolean)
+		return sm_fail(err, SM_ENONCANON, "%s.%llu: a flag is present only when true, false must be omitted",
+		    m->what, (unsigned long long)key);
+	*out = true;
+	return 0;
+}
+
 static int decode_payload(const msgpack_object *p, wire_frame *f, sm_err *err)
 {
 	codec_map m;
@@ -92,7 +112,7 @@ static int decode_payload(const msgpack_object *p, wire_frame *f, sm_err *err)
 		if (ids_array(it, f, wire_kind_name(f->kind), err) < 0)
 			return -1;
 		if (f->kind == WIRE_WANT) {
-			if (codec_get_bool(&m, 2, false, &f->graft, err) < 0)
+			if (get_flag(&m, 2, &f->graft, err) < 0)
 				return -1;
 		}
 		return codec_map_end(&m, err);
@@ -117,8 +137,8 @@ static int decode_payload(const msgpack_object *p, wire_frame *f, sm_err *err)
 		if (codec_map_begin(&m, p, "recon", err) < 0 ||
 		    codec_get_uint(&m, 1, true, 0, UINT64_MAX, &f->session, err) < 0 ||
 		    codec_get_bin(&m, 2, true, 0, WIRE_MAX_FRAME, &f->recon, &f->recon_len, err) < 0 ||
-		    codec_get_bool(&m, 3, false, &f->recon_fin, err) < 0 ||
-		    codec_get_bool(&m, 4, false, &f->recon_direct, err) < 0)
+		    get_flag(&m, 3, &f->recon_fin, err) < 0 ||
+		    get_flag(&m, 4, &f->recon_direct, err) < 0)
 			return -1;
 		return codec_map_end(&m, err);
 	default:
