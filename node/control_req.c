@@ -103,52 +103,105 @@ static int parse_submit(json_t *req, control_req *r, sm_err *err)
 	return 0;
 }
 
+/* Optional arguments: absent is the caller's default, and a present one
+ * of the wrong JSON type or out of its bound is refused, never dropped or
+ * clamped, since a dropped filter or flag silently widens what the command
+ * does (a list with no tlp filter, a sighting sent to the whole audience).
+ * JSON null is a wrong type too: no client sends it to mean "absent". */
+
+/* req[key], if present, as an integer in min..max into *out (untouched,
+ * so the caller's default, when absent). */
+static int opt_uint(json_t *req, const char *key, uint64_t min, uint64_t max, uint64_t *out,
+    const char *cmd, sm_err *err)
+{
+	json_t *v = json_object_get(req, key);
+	json_int_t i;
+
+	if (!v)
+		return 0;
+	i = json_integer_value(v);
+	if (!json_is_integer(v) || i < 0 || (uint64_t)i < min || (uint64_t)i > max) {
+		if (max == UINT64_MAX)
+			return sm_fail(err, SM_EINVAL, "%s: %s must be an integer of at least %llu",
+			    cmd, key, (unsigned long long)min);
+		return sm_fail(err, SM_EINVAL, "%s: %s must be an integer from %llu to %llu",
+		    cmd, key, (unsigned long long)min, (unsigned long long)max);
+	}
+	*out = (uint64_t)i;
+	return 0;
+}
+
+/* req[key], if present, as a string into *out (borrowed; untouched, so
+ * NULL, when absent). */
+static int opt_str(json_t *req, const char *key, const char **out, const char *cmd, sm_err *err)
+{
+	json_t *v = json_object_get(req, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return sm_fail(err, SM_EINVAL, "%s: %s must be a string", cmd, key);
+	*out = json_string_value(v);
+	return 0;
+}
+
 static int parse_list(json_t *req, control_req *r, sm_err *err)
 {
-	const char *s;
+	const char *s = NULL;
 
-	r->since_ms = (uint64_t)json_integer_value(json_object_get(req, "since_ms"));
-	r->until_ms = (uint64_t)json_integer_value(json_object_get(req, "until_ms"));
 	r->limit = 100;
-	if (json_object_get(req, "limit"))
-		r->limit = (uint64_t)json_integer_value(json_object_get(req, "limit"));
-	if (r->limit == 0 || r->limit > CONTROL_LIST_MAX)
-		r->limit = CONTROL_LIST_MAX;
 	r->tlp_filter = -1;
-	if ((s = json_string_value(json_object_get(req, "tlp")))) {
+	r->type_filter = SM_MSG_REPORT;
+	if (opt_uint(req, "since_ms", 0, UINT64_MAX, &r->since_ms, "list", err) < 0 ||
+	    opt_uint(req, "until_ms", 0, UINT64_MAX, &r->until_ms, "list", err) < 0 ||
+	    opt_uint(req, "limit", 1, CONTROL_LIST_MAX, &r->limit, "list", err) < 0 ||
+	    opt_str(req, "originator", &r->originator, "list", err) < 0 ||
+	    opt_str(req, "sig", &r->sig, "list", err) < 0)
+		return -1;
+	if (opt_str(req, "tlp", &s, "list", err) < 0)
+		return -1;
+	if (s) {
 		uint8_t t;
 		if (tlp_parse(s, &t) < 0)
 			return sm_fail(err, SM_EINVAL, "list: unknown tlp '%.64s'", s);
 		r->tlp_filter = t;
 	}
-	r->type_filter = SM_MSG_REPORT;
-	if ((s = json_string_value(json_object_get(req, "type")))) {
+	s = NULL;
+	if (opt_str(req, "type", &s, "list", err) < 0)
+		return -1;
+	if (s) {
 		r->type_filter = !strcmp(s, "report") ? SM_MSG_REPORT : !strcmp(s, "sighting") ? SM_MSG_SIGHTING :
 		    !strcmp(s, "retraction") ? SM_MSG_RETRACTION : !strcmp(s, "release") ? SM_MSG_RELEASE :
 		    !strcmp(s, "all") ? -1 : -2;
 		if (r->type_filter == -2)
 			return sm_fail(err, SM_EINVAL, "list: type must be report, sighting, retraction, release or all");
 	}
-	r->originator = json_string_value(json_object_get(req, "originator"));
-	r->sig = json_string_value(json_object_get(req, "sig"));
 	return 0;
 }
 
 static int parse_sight(json_t *req, control_req *r, sm_err *err)
 {
-	const char *kind = json_string_value(json_object_get(req, "kind"));
-	json_int_t count = json_integer_value(json_object_get(req, "count"));
+	const char *kind = NULL;
+	json_t *oo = json_object_get(req, "originator_only");
 
 	if (get_id(req, "id", r->id) < 0)
 		return sm_fail(err, SM_EINVAL, "sight: id must be 64 hex digits");
+	if (opt_str(req, "kind", &kind, "sight", err) < 0)
+		return -1;
 	if (kind && strcmp(kind, "seen") && strcmp(kind, "false-positive"))
 		return sm_fail(err, SM_EINVAL, "sight: kind must be seen or false-positive");
-	if (count < 0)
-		return sm_fail(err, SM_EINVAL, "sight: count must be positive");
+	/* PROTOCOL.md section 6: count >= 1; absent is one sighting */
+	r->count = 1;
+	if (opt_uint(req, "count", 1, UINT64_MAX, &r->count, "sight", err) < 0)
+		return -1;
+	/* the one that matters most: "true" or 1 read as false would send a
+	 * sighting meant for the originator alone to the whole audience */
+	if (oo && !json_is_boolean(oo))
+		return sm_fail(err, SM_EINVAL, "sight: originator_only must be true or false");
+	if (opt_str(req, "note", &r->note, "sight", err) < 0)
+		return -1;
 	r->kind = kind && !strcmp(kind, "false-positive") ? SM_SIGHT_FALSE_POSITIVE : SM_SIGHT_SEEN;
-	r->count = (uint64_t)count;
-	r->originator_only = json_is_true(json_object_get(req, "originator_only"));
-	r->note = json_string_value(json_object_get(req, "note"));
+	r->originator_only = json_is_true(oo);
 	return 0;
 }
 
@@ -189,8 +242,7 @@ int control_req_parse(json_t *req, control_req *out, sm_err *err)
 	case CONTROL_RETRACT:
 		if (get_id(req, "id", out->id) < 0)
 			return sm_fail(err, SM_EINVAL, "retract: id must be 64 hex digits");
-		out->reason = json_string_value(json_object_get(req, "reason"));
-		return 0;
+		return opt_str(req, "reason", &out->reason, "retract", err);
 	case CONTROL_RELEASE:
 		/* the added audience is given at the top level of the request */
 		if (get_id(req, "id", out->id) < 0)
@@ -202,8 +254,7 @@ int control_req_parse(json_t *req, control_req *out, sm_err *err)
 			    "release: a release names SIGs or organizations, not the federation");
 		return 0;
 	case CONTROL_DUMP:
-		out->after = (uint64_t)json_integer_value(json_object_get(req, "after"));
-		return 0;
+		return opt_uint(req, "after", 0, UINT64_MAX, &out->after, "dump", err);
 	case CONTROL_PEERS:
 	case CONTROL_STATUS:
 	case CONTROL_FSCK:

@@ -63,7 +63,7 @@ typedef struct control_req {
 	uint8_t supersedes[SM_ID_LEN];
 	/* list */
 	uint64_t since_ms, until_ms;	/* until 0: no upper bound */
-	uint64_t limit;			/* 1..CONTROL_LIST_MAX */
+	uint64_t limit;			/* 1..CONTROL_LIST_MAX; absent: 100 */
 	int tlp_filter;			/* -1: any */
 	int type_filter;		/* SM_MSG_*, -1: every type */
 	const char *originator, *sig;	/* NULL: no filter; still to resolve */
@@ -71,8 +71,8 @@ typedef struct control_req {
 	const char *value;		/* 1..BODY_MAX_STR bytes */
 	/* sight */
 	uint8_t kind;			/* SM_SIGHT_* */
-	bool originator_only;
-	uint64_t count;
+	bool originator_only;		/* a JSON boolean, nothing else */
+	uint64_t count;			/* >= 1; absent: 1 (0 is refused) */
 	const char *note;
 	/* retract */
 	const char *reason;
@@ -81,7 +81,10 @@ typedef struct control_req {
 } control_req;
 
 /* Decode req (as jansson loaded it, at most CONTROL_MAX_MSG bytes) into
- * out. On failure returns -1 with err->msg the text the client is sent,
+ * out. An optional argument that is absent takes its default; one that is
+ * present with the wrong JSON type (null included) or out of its bound is
+ * refused with SM_EINVAL naming "<cmd>: <argument>", never dropped or
+ * clamped. On failure returns -1 with err->msg the text the client is sent,
  * naming the command and what was wrong ("submit: tlp must be ..."); out
  * then holds nothing to free. On success call control_req_clear. */
 int control_req_parse(json_t *req, control_req *out, sm_err *err);
