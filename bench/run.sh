@@ -35,6 +35,13 @@ for b in "$BUILD"/bench/*; do
 		status=1
 	fi
 done
+# the issue asks for catch-up after 10,000 missed reports too (bench_ingest's
+# default run above is 100,000): its catch-up section only
+if [ -x "$BUILD/bench/bench_ingest" ]; then
+	echo "bench: bench_ingest 10000 (catch-up)" >&2
+	"$BUILD/bench/bench_ingest" 10000 2>/dev/null |
+	    awk '/^## Catch-up/ { on = 1 } /^## / && !/^## Catch-up/ { on = 0 } on' >>"$tmp" || status=1
+fi
 BUILD="$BUILD" ./bench/bench_net.sh >>"$tmp" || { echo "_bench_net.sh failed._" >>"$tmp"; status=1; }
 [ "$found" -eq 1 ] || { echo "bench: nothing in $BUILD/bench/" >&2; exit 1; }
 mv "$tmp" "$out"
