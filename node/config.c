@@ -112,11 +112,28 @@ static int handler(void *user, const char *section, const char *key, const char 
 		else
 			rc = sm_fail(p->err, SM_EINVAL, "unknown key '%s' in [node]", key);
 	} else if (!strcmp(section, "peer")) {
-		if (!strcmp(key, "endpoint")) {
-			if (c->n_peers >= CONFIG_MAX_PEERS || strlen(v) >= sizeof(c->peers[0]))
-				rc = sm_fail(p->err, SM_EBOUND, "too many or too long peers");
+		/* inih does not report section headers: each [peer] starts
+		 * with its org, which opens the entry its endpoint fills */
+		struct config_peer *cp = c->n_peers ? &c->peers[c->n_peers - 1] : NULL;
+		if (!strcmp(key, "org")) {
+			if (c->n_peers >= CONFIG_MAX_PEERS)
+				rc = sm_fail(p->err, SM_EBOUND, "more than %d [peer] sections", CONFIG_MAX_PEERS);
+			else if (!*v || strlen(v) >= sizeof(cp->org))
+				rc = sm_fail(p->err, SM_EBOUND, "[peer] org must be 1 to %zu characters",
+				    sizeof(cp->org) - 1);
+			else {
+				cp = &c->peers[c->n_peers++];
+				memset(cp, 0, sizeof(*cp));
+				strcpy(cp->org, v);
+			}
+		} else if (!strcmp(key, "endpoint")) {
+			if (!cp || cp->endpoint[0])
+				rc = sm_fail(p->err, SM_EINVAL, "[peer] endpoint without its org first");
+			else if (strncmp(v, "tcp://", 6) || strlen(v) <= 6 || !strchr(v + 6, ':') ||
+			    strlen(v) >= sizeof(cp->endpoint))
+				rc = sm_fail(p->err, SM_EINVAL, "[peer] endpoint '%.64s' is not tcp://HOST:PORT", v);
 			else
-				strcpy(c->peers[c->n_peers++], v);
+				strcpy(cp->endpoint, v);
 		} else
 			rc = sm_fail(p->err, SM_EINVAL, "unknown key '%s' in [peer]", key);
 	} else {
@@ -138,6 +155,9 @@ static void defaults(config *c)
 
 static int finish(config *c, sm_err *err)
 {
+	for (size_t i = 0; i < c->n_peers; i++)
+		if (!c->peers[i].endpoint[0])
+			return sm_fail(err, SM_EINVAL, "config: [peer] org = %s has no endpoint", c->peers[i].org);
 	if (!c->data_dir[0])
 		return sm_fail(err, SM_EINVAL, "config: [node] data_dir is required");
 	if (!c->key_file[0])

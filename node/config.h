@@ -15,8 +15,19 @@
  *   recon_interval_ms = 30000              ; periodic reconciliation
  *   anonymize  = example.co.jp, 10.1.0.0/16, Example Gas  ; see below
  *
- *   [peer]                                 ; repeatable; optional: by default
- *   endpoint = tcp://127.0.0.1:7002        ; peers come from roster endpoints
+ *   [peer]                                 ; repeatable, optional: where to reach
+ *   org = gas-07                           ; one member (its roster name or
+ *   endpoint = tcp://192.0.2.7:7001        ; 64-hex org id) instead of the
+ *                                          ; endpoint its roster entry lists
+ *
+ * Peers normally come from the rosters: each member's entry lists its
+ * endpoint. A [peer] section overrides that for this node alone, where the
+ * roster's address is not the one to dial from here (a member reached
+ * through a VPN or NAT), or reaches a member whose entry lists none. It
+ * changes only the address dialled: neighbours and trees still come from
+ * the rosters, the peer is still authenticated by its roster key (CURVE),
+ * and an org no roster names stops the node at start. Each section names
+ * org first, then endpoint (tcp://HOST:PORT).
  *
  * anonymize lists what `sigmesh submit --eml` removes from an email before
  * it is shared, besides the recipients named in its headers (which are
@@ -56,7 +67,10 @@ typedef struct config {
 	uint32_t active_peers;
 	uint32_t recon_interval_ms;
 	size_t n_peers;
-	char peers[CONFIG_MAX_PEERS][256];
+	struct config_peer {
+		char org[128];		/* roster name or 64-hex org id, resolved at start */
+		char endpoint[256];	/* tcp://HOST:PORT */
+	} peers[CONFIG_MAX_PEERS];
 	size_t n_anon;
 	char anon[CONFIG_MAX_ANON][256];
 } config;

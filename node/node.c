@@ -2027,6 +2027,20 @@ node_t *node_new(const config *cfg, sm_err *err)
 	zmq_ctx_set(n->zctx, ZMQ_MAX_SOCKETS, 8192);
 	if (!(n->tp = transport_new(n->zctx, n->id, n->fed, cfg->listen, err)))
 		goto fail;
+	/* [peer] sections: where to dial a member instead of its roster
+	 * endpoint. A name no roster knows is a typo, not something to skip. */
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		uint8_t org[SM_ID_LEN];
+		if (node_find_org(n, cfg->peers[i].org, org) < 0 || !federation_is_member(n->fed, org)) {
+			sm_fail(err, SM_ENOTFOUND, "config: [peer] org = %s: no member of any roster has that name or id",
+			    cfg->peers[i].org);
+			goto fail;
+		}
+		if (transport_set_endpoint(n->tp, org, cfg->peers[i].endpoint, err) < 0)
+			goto fail;
+		log_info("peer %s: dialled at %s (configuration), not its roster endpoint",
+		    cfg->peers[i].org, cfg->peers[i].endpoint);
+	}
 	if (control_open(n, err) < 0 || feed_open(n, err) < 0)
 		goto fail;
 	node_choose_neighbours(n);

@@ -43,6 +43,13 @@ struct transport {
 	struct ban bans[TP_MAX_BANS];
 	size_t n_bans;
 	transport_stats st;
+	/* endpoints set by the node's configuration ([peer] sections),
+	 * dialled instead of the roster's */
+	struct endpoint_override {
+		uint8_t org[SM_ID_LEN];
+		char endpoint[ROSTER_MAX_ENDPOINT];
+	} *over;
+	size_t n_over;
 };
 
 uint64_t now_ms(void)
@@ -138,6 +145,7 @@ void transport_destroy(transport_t **tp)
 	for (size_t i = 0; i < t->n_dealers; i++)
 		zmq_close(t->dealers[i].sock);
 	free(t->dealers);
+	free(t->over);
 	if (t->mon)
 		zmq_close(t->mon);
 	if (t->router) {
@@ -342,7 +350,12 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	struct dealer *d;
 	void *s;
 
-	if (!m || !m->endpoint[0] || t->n_dealers >= TP_MAX_DEALERS)
+	const char *ep = m ? m->endpoint : "";
+
+	for (size_t i = 0; m && i < t->n_over; i++)
+		if (!memcmp(t->over[i].org, org, SM_ID_LEN))
+			ep = t->over[i].endpoint;
+	if (!m || !ep[0] || t->n_dealers >= TP_MAX_DEALERS)
 		return NULL;
 	if (!(s = zmq_socket(t->zctx, ZMQ_DEALER)))
 		return NULL;
@@ -356,8 +369,8 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	    setint(s, ZMQ_HANDSHAKE_IVL, 5000) < 0 ||
 	    setint(s, ZMQ_HEARTBEAT_IVL, 5000) < 0 ||
 	    setint(s, ZMQ_HEARTBEAT_TIMEOUT, 20000) < 0 ||
-	    zmq_connect(s, m->endpoint) < 0) {
-		log_warn("transport: cannot connect to %s (%s): %s", m->id.name, m->endpoint,
+	    zmq_connect(s, ep) < 0) {
+		log_warn("transport: cannot connect to %s (%s): %s", m->id.name, ep,
 		    zmq_strerror(errno));
 		zmq_close(s);
 		return NULL;
@@ -365,7 +378,7 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	d = &t->dealers[t->n_dealers++];
 	memcpy(d->org, org, SM_ID_LEN);
 	d->sock = s;
-	snprintf(d->endpoint, sizeof(d->endpoint), "%s", m->endpoint);
+	snprintf(d->endpoint, sizeof(d->endpoint), "%s", ep);
 	return d;
 }
 
@@ -464,4 +477,25 @@ static void accept_events(transport_t *t)
 	t->st.accept_failed += t->accept_failed;
 	t->accept_failed = 0;
 	t->accept_logged_ms = now;
+}
+
+int transport_set_endpoint(transport_t *t, const uint8_t org[SM_ID_LEN], const char *endpoint,
+    sm_err *err)
+{
+	struct endpoint_override *o;
+
+	if (!endpoint || strlen(endpoint) >= ROSTER_MAX_ENDPOINT)
+		return sm_fail(err, SM_EBOUND, "endpoint longer than %d bytes", ROSTER_MAX_ENDPOINT - 1);
+	for (size_t i = 0; i < t->n_over; i++)
+		if (!memcmp(t->over[i].org, org, SM_ID_LEN)) {
+			snprintf(t->over[i].endpoint, ROSTER_MAX_ENDPOINT, "%s", endpoint);
+			return 0;
+		}
+	if (!(o = realloc(t->over, (t->n_over + 1) * sizeof(*o))))
+		return sm_fail(err, SM_ENOMEM, "out of memory");
+	t->over = o;
+	memcpy(o[t->n_over].org, org, SM_ID_LEN);
+	snprintf(o[t->n_over].endpoint, ROSTER_MAX_ENDPOINT, "%s", endpoint);
+	t->n_over++;
+	return 0;
 }

@@ -35,6 +35,12 @@ transport_t *transport_new(void *zctx, const identity_t *id, federation_t *fed,
     const char *listen, sm_err *err);
 void transport_destroy(transport_t **t);
 
+/* Dial org at endpoint instead of the endpoint its roster entry lists
+ * (the node's [peer] configuration). Only the address changes: the peer
+ * is still authenticated by its roster's CURVE key. */
+int transport_set_endpoint(transport_t *t, const uint8_t org[SM_ID_LEN], const char *endpoint,
+    sm_err *err) __attribute__((warn_unused_result));
+
 void *transport_router(transport_t *t);	/* for zmq_poll, ZMQ_POLLIN */
 void *transport_zap(transport_t *t);	/* for zmq_poll, ZMQ_POLLIN */
 /* Answer one pending ZAP request (call when transport_zap is readable). */

@@ -40,8 +40,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		terminated(c.listen, sizeof(c.listen));
 		terminated(c.control, sizeof(c.control));
 		terminated(c.feed, sizeof(c.feed));
-		for (size_t i = 0; i < c.n_peers; i++)
-			terminated(c.peers[i], sizeof(c.peers[i]));
+		for (size_t i = 0; i < c.n_peers; i++) {
+			terminated(c.peers[i].org, sizeof(c.peers[i].org));
+			terminated(c.peers[i].endpoint, sizeof(c.peers[i].endpoint));
+			if (!c.peers[i].org[0] || strncmp(c.peers[i].endpoint, "tcp://", 6))
+				abort();	/* finish() lets no incomplete entry through */
+		}
 		for (size_t i = 0; i < c.n_anon; i++)
 			terminated(c.anon[i], sizeof(c.anon[i]));
 	}
