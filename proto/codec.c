@@ -72,13 +72,16 @@ uint8_t *codec_w_take(codec_w *w, size_t *len)
 
 /* ---- scanning --------------------------------------------------------- */
 
-static uint64_t be(const uint8_t *p, size_t n)
+/* Big-endian header value of n bytes, n one of 1, 2, 4, 8 (0 for none). */
+static inline uint64_t be(const uint8_t *p, size_t n)
 {
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
+	switch (n) {
+	case 1: return p[0];
+	case 2: return (uint64_t)p[0] << 8 | p[1];
+	case 4: return (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+	case 8: return (uint64_t)be(p, 4) << 32 | be(p + 4, 4);
+	default: return 0;
+	}
 }
 
 /*
@@ -87,33 +90,43 @@ static uint64_t be(const uint8_t *p, size_t n)
  * every declared size against the bytes that remain: an array of n
  * elements needs at least n more bytes, a map at least 2n. That one rule is
  * what keeps a 5-byte input from asking for four billion elements.
+ *
+ * Every received message is scanned twice (the outer object, then the
+ * signed bytes), so the loop is kept lean: the innermost container's count
+ * lives in a local (the stack holds only the enclosing ones), and positive
+ * fixints (every map key) skip the general header decoding.
  */
 int codec_scan(const uint8_t *buf, size_t len, unsigned max_depth, sm_err *err)
 {
-	uint64_t owed[CODEC_MAX_DEPTH + 1];
-	unsigned depth = 0;
+	uint64_t outer[CODEC_MAX_DEPTH];	/* owed by each enclosing container */
+	uint64_t cur = 1;			/* owed by the innermost one */
+	unsigned depth = 0;			/* containers open */
 	size_t pos = 0;
 
 	if (max_depth > CODEC_MAX_DEPTH)
 		max_depth = CODEC_MAX_DEPTH;
-	owed[0] = 1;
 	for (;;) {
-		while (depth > 0 && owed[depth] == 0)
-			depth--;
-		if (depth == 0 && owed[0] == 0)
-			break;
-		owed[depth]--;
+		while (cur == 0) {
+			if (depth == 0)
+				goto done;
+			cur = outer[--depth];
+		}
+		cur--;
 		if (pos >= len)
 			return sm_fail(err, SM_EMALFORMED, "truncated at byte %zu", pos);
+
+		uint8_t b = buf[pos];
+
+		if (b <= 0x7f) {	/* positive fixint */
+			pos++;
+			continue;
+		}
 
 		size_t rem = len - pos - 1, hdr = 0;
 		uint64_t n = 0, minv = 0;
 		int kind;	/* 0 scalar, 1 bytes, 2 array, 3 map */
-		uint8_t b = buf[pos];
 
-		if (b <= 0x7f) {
-			kind = 0;
-		} else if (b <= 0x8f) {
+		if (b <= 0x8f) {
 			kind = 3; n = b & 0x0f;
 		} else if (b <= 0x9f) {
 			kind = 2; n = b & 0x0f;
@@ -155,27 +168,24 @@ int codec_scan(const uint8_t *buf, size_t len, unsigned max_depth, sm_err *err)
 			rem -= hdr;
 		}
 		pos += 1 + hdr;
-		switch (kind) {
-		case 1:
+		if (kind == 1) {
 			if (n > rem)
 				return sm_fail(err, SM_EBOUND, "byte %zu: %llu bytes declared, %zu remain",
 				    pos, (unsigned long long)n, rem);
 			pos += n;
-			break;
-		case 2: case 3:
+		} else if (kind >= 2) {
 			if ((kind == 3 ? 2 * n : n) > rem)
 				return sm_fail(err, SM_EBOUND, "byte %zu: %llu elements declared, %zu bytes remain",
 				    pos, (unsigned long long)n, rem);
 			if (n == 0)
-				break;
+				continue;
 			if (depth + 1 > max_depth)
 				return sm_fail(err, SM_EDEPTH, "byte %zu: nested deeper than %u", pos, max_depth);
-			owed[++depth] = kind == 3 ? 2 * n : n;
-			break;
-		default:
-			break;
+			outer[depth++] = cur;
+			cur = kind == 3 ? 2 * n : n;
 		}
 	}
+done:
 	if (pos != len)
 		return sm_fail(err, SM_ETRAILING, "%zu bytes after the message", len - pos);
 	return 0;
