@@ -1,6 +1,7 @@
 /*
  * proto/codec.c — canonical msgpack writing and strict reading; see codec.h.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,13 +73,16 @@ uint8_t *codec_w_take(codec_w *w, size_t *len)
 
 /* ---- scanning --------------------------------------------------------- */
 
-static uint64_t be(const uint8_t *p, size_t n)
+/* Big-endian header value of n bytes, n one of 1, 2, 4, 8 (0 for none). */
+static inline uint64_t be(const uint8_t *p, size_t n)
 {
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
+	switch (n) {
+	case 1: return p[0];
+	case 2: return (uint64_t)p[0] << 8 | p[1];
+	case 4: return (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+	case 8: return (uint64_t)be(p, 4) << 32 | be(p + 4, 4);
+	default: return 0;
+	}
 }
 
 /*
@@ -87,33 +91,43 @@ static uint64_t be(const uint8_t *p, size_t n)
  * every declared size against the bytes that remain: an array of n
  * elements needs at least n more bytes, a map at least 2n. That one rule is
  * what keeps a 5-byte input from asking for four billion elements.
+ *
+ * Every received message is scanned twice (the outer object, then the
+ * signed bytes), so the loop is kept lean: the innermost container's count
+ * lives in a local (the stack holds only the enclosing ones), and positive
+ * fixints (every map key) skip the general header decoding.
  */
 int codec_scan(const uint8_t *buf, size_t len, unsigned max_depth, sm_err *err)
 {
-	uint64_t owed[CODEC_MAX_DEPTH + 1];
-	unsigned depth = 0;
+	uint64_t outer[CODEC_MAX_DEPTH];	/* owed by each enclosing container */
+	uint64_t cur = 1;			/* owed by the innermost one */
+	unsigned depth = 0;			/* containers open */
 	size_t pos = 0;
 
 	if (max_depth > CODEC_MAX_DEPTH)
 		max_depth = CODEC_MAX_DEPTH;
-	owed[0] = 1;
 	for (;;) {
-		while (depth > 0 && owed[depth] == 0)
-			depth--;
-		if (depth == 0 && owed[0] == 0)
-			break;
-		owed[depth]--;
+		while (cur == 0) {
+			if (depth == 0)
+				goto done;
+			cur = outer[--depth];
+		}
+		cur--;
 		if (pos >= len)
 			return sm_fail(err, SM_EMALFORMED, "truncated at byte %zu", pos);
+
+		uint8_t b = buf[pos];
+
+		if (b <= 0x7f) {	/* positive fixint */
+			pos++;
+			continue;
+		}
 
 		size_t rem = len - pos - 1, hdr = 0;
 		uint64_t n = 0, minv = 0;
 		int kind;	/* 0 scalar, 1 bytes, 2 array, 3 map */
-		uint8_t b = buf[pos];
 
-		if (b <= 0x7f) {
-			kind = 0;
-		} else if (b <= 0x8f) {
+		if (b <= 0x8f) {
 			kind = 3; n = b & 0x0f;
 		} else if (b <= 0x9f) {
 			kind = 2; n = b & 0x0f;
@@ -155,51 +169,125 @@ int codec_scan(const uint8_t *buf, size_t len, unsigned max_depth, sm_err *err)
 			rem -= hdr;
 		}
 		pos += 1 + hdr;
-		switch (kind) {
-		case 1:
+		if (kind == 1) {
 			if (n > rem)
 				return sm_fail(err, SM_EBOUND, "byte %zu: %llu bytes declared, %zu remain",
 				    pos, (unsigned long long)n, rem);
 			pos += n;
-			break;
-		case 2: case 3:
+		} else if (kind >= 2) {
 			if ((kind == 3 ? 2 * n : n) > rem)
 				return sm_fail(err, SM_EBOUND, "byte %zu: %llu elements declared, %zu bytes remain",
 				    pos, (unsigned long long)n, rem);
 			if (n == 0)
-				break;
+				continue;
 			if (depth + 1 > max_depth)
 				return sm_fail(err, SM_EDEPTH, "byte %zu: nested deeper than %u", pos, max_depth);
-			owed[++depth] = kind == 3 ? 2 * n : n;
-			break;
-		default:
-			break;
+			outer[depth++] = cur;
+			cur = kind == 3 ? 2 * n : n;
 		}
 	}
+done:
 	if (pos != len)
 		return sm_fail(err, SM_ETRAILING, "%zu bytes after the message", len - pos);
 	return 0;
 }
 
+/*
+ * Zones for decoded documents, kept per thread and reused. msgpack-c's
+ * msgpack_unpack_next makes a new zone for every document (a malloc of the
+ * zone and of its 8 KiB first chunk) and the document's free releases both;
+ * a node decodes two documents per message received (the outer object and
+ * the signed bytes), and the pair cost more than the unpacking of a small
+ * object (callgrind, bench_proto). A returned zone is cleared at once, which
+ * frees every chunk but the first, so a thread keeps at most ZONE_CACHE
+ * first chunks however large the documents were. Zones hold only objects
+ * that point into the caller's buffer, never bytes of their own.
+ *
+ * The cache is _Thread_local (so no lock, and the leak checker sees it as
+ * a root); a pthread key exists only for its destructor, which frees the
+ * zones of a thread that exits.
+ */
+#define ZONE_CACHE 4
+
+struct zone_cache {
+	unsigned n;
+	msgpack_zone *z[ZONE_CACHE];	/* owned */
+	bool keyed;			/* registered for the thread-exit destructor */
+};
+
+static _Thread_local struct zone_cache tl_zones;
+static pthread_key_t zone_key;
+static pthread_once_t zone_once = PTHREAD_ONCE_INIT;
+static bool zone_key_ok;
+
+static void zone_cache_exit(void *p)
+{
+	struct zone_cache *c = p;
+
+	while (c->n > 0)
+		msgpack_zone_free(c->z[--c->n]);
+	c->keyed = false;
+}
+
+static void zone_key_init(void)
+{
+	zone_key_ok = pthread_key_create(&zone_key, zone_cache_exit) == 0;
+}
+
+/* A cleared zone, from this thread's cache or new; NULL if out of memory. */
+static msgpack_zone *zone_get(void)
+{
+	struct zone_cache *c = &tl_zones;
+
+	if (c->n > 0)
+		return c->z[--c->n];
+	return msgpack_zone_new(MSGPACK_ZONE_CHUNK_SIZE);
+}
+
+/* Clear z and keep it for this thread's next document, or free it if the
+ * cache is full or cannot be registered for freeing at thread exit. */
+static void zone_put(msgpack_zone *z)
+{
+	struct zone_cache *c = &tl_zones;
+
+	if (!z)
+		return;
+	if (c->n < ZONE_CACHE && !c->keyed) {
+		pthread_once(&zone_once, zone_key_init);
+		c->keyed = zone_key_ok && pthread_setspecific(zone_key, c) == 0;
+	}
+	if (c->n >= ZONE_CACHE || !c->keyed) {
+		msgpack_zone_free(z);
+		return;
+	}
+	msgpack_zone_clear(z);
+	c->z[c->n++] = z;
+}
+
 int codec_decode(codec_doc *doc, const uint8_t *buf, size_t len,
     unsigned max_depth, sm_err *err)
 {
+	msgpack_zone *z;
 	size_t off = 0;
 
 	doc->root = NULL;
 	if (codec_scan(buf, len, max_depth, err) < 0)
 		return -1;
 	msgpack_unpacked_init(&doc->u);
-	switch (msgpack_unpack_next(&doc->u, (const char *)buf, len, &off)) {
+	if (!(z = zone_get()))
+		return sm_fail(err, SM_ENOMEM, "out of memory decoding %zu bytes", len);
+	/* msgpack_unpack is msgpack_unpack_next with the caller's zone. */
+	switch (msgpack_unpack((const char *)buf, len, &off, z, &doc->u.data)) {
 	case MSGPACK_UNPACK_SUCCESS:
 		break;
 	case MSGPACK_UNPACK_NOMEM_ERROR:
-		msgpack_unpacked_destroy(&doc->u);
+		zone_put(z);
 		return sm_fail(err, SM_ENOMEM, "out of memory decoding %zu bytes", len);
-	default:
-		msgpack_unpacked_destroy(&doc->u);
+	default:	/* including EXTRA_BYTES, which the scan already excludes */
+		zone_put(z);
 		return sm_fail(err, SM_EMALFORMED, "msgpack decoder refused the input");
 	}
+	doc->u.zone = z;
 	doc->root = &doc->u.data;
 	return 0;
 }
@@ -207,7 +295,8 @@ int codec_decode(codec_doc *doc, const uint8_t *buf, size_t len,
 void codec_doc_free(codec_doc *doc)
 {
 	if (doc && doc->root) {
-		msgpack_unpacked_destroy(&doc->u);
+		zone_put(doc->u.zone);
+		msgpack_unpacked_init(&doc->u);
 		doc->root = NULL;
 	}
 }

@@ -1,5 +1,6 @@
 /* tests/unit/test_codec.c — canonical msgpack scan and strict getters. */
 #include "tests/test.h"
+#include <pthread.h>
 #include "proto/codec.h"
 
 static int scan(const char *hex, unsigned depth, int *code)
@@ -118,6 +119,61 @@ static void test_utf8(void)
 	CHECK(!codec_utf8_ok("\xe6\x97", 2));		/* truncated */
 }
 
+/* Decode n documents {1: i} and hold them all open at once. */
+static int open_many(codec_doc *d, int n)
+{
+	int bad = 0;
+	for (int i = 0; i < n; i++) {
+		uint8_t b[3] = { 0x81, 0x01, (uint8_t)i };
+		sm_err e = {0};
+		codec_map m;
+		uint64_t u;
+		/* the bytes must outlive the doc only for strings; ints are copied */
+		if (codec_decode(&d[i], b, sizeof b, 4, &e) < 0 ||
+		    codec_map_begin(&m, d[i].root, "t", &e) < 0 ||
+		    codec_get_uint(&m, 1, true, 0, 127, &u, &e) < 0 || u != (uint64_t)i)
+			bad++;
+	}
+	for (int i = 0; i < n; i++)
+		if (d[i].root->via.map.ptr[0].val.via.u64 != (uint64_t)i)
+			bad++;
+	return bad;
+}
+
+static void *decode_and_exit(void *arg)
+{
+	codec_doc d[6];
+	int *bad = arg;
+	*bad = open_many(d, 6);
+	for (int i = 0; i < 6; i++)
+		codec_doc_free(&d[i]);
+	return NULL;	/* the thread's cached zones are freed at exit (ASan's leak check) */
+}
+
+/* Zones are reused per thread: more documents open at once than the cache
+ * holds stay distinct, a freed document can be freed again, a refused
+ * decode leaves nothing to free, and an exiting thread leaks nothing. */
+static void test_zone_reuse(void)
+{
+	codec_doc d[6];
+	sm_err e = {0};
+	int bad = -1;
+	pthread_t t;
+
+	for (int round = 0; round < 3; round++) {
+		CHECK(open_many(d, 6) == 0);
+		for (int i = 0; i < 6; i++)
+			codec_doc_free(&d[i]);
+		CHECK(d[0].root == NULL);
+		codec_doc_free(&d[0]);
+	}
+	CHECK(codec_decode(&d[0], (const uint8_t *)"\x92\x01", 2, 4, &e) < 0 &&
+	    e.code == SM_EBOUND && d[0].root == NULL);
+	codec_doc_free(&d[0]);
+	CHECK(pthread_create(&t, NULL, decode_and_exit, &bad) == 0);
+	CHECK(pthread_join(t, NULL) == 0 && bad == 0);
+}
+
 int main(void)
 {
 	RUN(test_canonical_accepted);
@@ -126,5 +182,6 @@ int main(void)
 	RUN(test_roundtrip_and_getters);
 	RUN(test_map_order);
 	RUN(test_utf8);
+	RUN(test_zone_reuse);
 	TEST_EXIT();
 }

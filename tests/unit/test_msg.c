@@ -5,6 +5,7 @@
  * bit-flip of a real object (every one must fail, none may crash).
  */
 #include "tests/test.h"
+#include "proto/codec.h"
 #include "proto/msg.h"
 #include "proto/tlp.h"
 
@@ -489,6 +490,104 @@ static void test_audience_helpers(void)
 	CHECK(strcmp(msg_type_name(0), "unknown") == 0);
 }
 
+/*
+ * An AMBER report from o[0] to org o[1] whose key list is written by
+ * hand: n slots with the given orgs, each of 2 elements (3 if wide) and
+ * a sealed key of sealed_len bytes. Unsigned (zero signature), for
+ * msg_decode_trusted; the caller frees.
+ */
+static uint8_t *keylist_report(const uint8_t (*orgs)[SM_ID_LEN], uint32_t n, size_t sealed_len,
+    bool wide, size_t *len)
+{
+	uint8_t ct[40] = {0}, nonce[SM_NONCE_LEN] = {0}, sealed[SM_SEALED_KEY_LEN + 1] = {0};
+	uint8_t sig[SM_SIG_LEN] = {0}, *tbs, *obj;
+	size_t tbs_len;
+	codec_w w;
+
+	codec_w_init(&w);
+	codec_w_map(&w, 7);
+	codec_w_uint(&w, 1); codec_w_uint(&w, SM_PROTO_VERSION);
+	codec_w_uint(&w, 2); codec_w_bin(&w, o[0].pk, SM_ID_LEN);
+	codec_w_uint(&w, 3); codec_w_uint(&w, 1);
+	codec_w_uint(&w, 4); codec_w_uint(&w, 1700000000000ull);
+	codec_w_uint(&w, 5); codec_w_uint(&w, SM_TLP_AMBER);
+	codec_w_uint(&w, 6); codec_w_map(&w, 1);
+	codec_w_uint(&w, 2); codec_w_array(&w, 1); codec_w_bin(&w, o[1].pk, SM_ID_LEN);
+	codec_w_uint(&w, 8); codec_w_map(&w, 4);
+	codec_w_uint(&w, 1); codec_w_uint(&w, 1);
+	codec_w_uint(&w, 2); codec_w_bin(&w, ct, sizeof(ct));
+	codec_w_uint(&w, 3); codec_w_bin(&w, nonce, sizeof(nonce));
+	codec_w_uint(&w, 4); codec_w_array(&w, n);
+	for (uint32_t i = 0; i < n; i++) {
+		codec_w_array(&w, wide ? 3 : 2);
+		codec_w_bin(&w, orgs[i], SM_ID_LEN);
+		codec_w_bin(&w, sealed, sealed_len);
+		if (wide)
+			codec_w_uint(&w, 0);
+	}
+	if (!(tbs = codec_w_take(&w, &tbs_len)))
+		return NULL;
+	codec_w_array(&w, 4);
+	codec_w_uint(&w, SM_MSG_REPORT);
+	codec_w_bin(&w, o[0].pk, SM_ID_LEN);
+	codec_w_bin(&w, tbs, tbs_len);
+	codec_w_bin(&w, sig, sizeof(sig));
+	free(tbs);
+	obj = codec_w_take(&w, len);
+	return obj;
+}
+
+/* The key list is checked in one pass and copied when valid; every way it
+ * can be wrong still fails with the code (and names the field) that the
+ * element-by-element path gives. */
+static void test_key_list_checks(void)
+{
+	uint8_t orgs[4][SM_ID_LEN], swapped[2][SM_ID_LEN], *obj;
+	sm_msg m;
+	sm_err e;
+	size_t len;
+
+	for (int i = 0; i < 4; i++)
+		memset(orgs[i], 0x10 * (i + 1), SM_ID_LEN);
+	memcpy(swapped[0], orgs[1], SM_ID_LEN);
+	memcpy(swapped[1], orgs[0], SM_ID_LEN);
+
+	/* Valid: four slots, copied byte for byte. */
+	e = (sm_err){0};
+	CHECK((obj = keylist_report(orgs, 4, SM_SEALED_KEY_LEN, false, &len)) != NULL);
+	CHECK(msg_decode_trusted(obj, len, &m, &e) == 0);
+	CHECK(m.u.report.n_keys == 4);
+	for (int i = 0; i < 4; i++)
+		CHECK(memcmp(m.u.report.keys[i].org, orgs[i], SM_ID_LEN) == 0 &&
+		    sodium_is_zero(m.u.report.keys[i].sealed, SM_SEALED_KEY_LEN));
+	msg_clear(&m);
+	free(obj);
+
+	struct { const uint8_t (*orgs)[SM_ID_LEN]; uint32_t n; size_t sl; bool wide; int code;
+	    const char *says; } bad[] = {
+		{ orgs, 0, SM_SEALED_KEY_LEN, false, SM_EMALFORMED, "no recipients" },
+		{ swapped, 2, SM_SEALED_KEY_LEN, false, SM_ENONCANON, "out of ascending order" },
+		{ orgs + 1, 1, SM_SEALED_KEY_LEN - 1, false, SM_EBOUND, "report.8.4 (keys)" },
+		{ orgs, 3, SM_SEALED_KEY_LEN + 1, false, SM_EBOUND, "report.8.4 (keys)" },
+		{ orgs, 2, SM_SEALED_KEY_LEN, true, SM_EBOUND, "3 elements, max 2" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e = (sm_err){0};
+		CHECK((obj = keylist_report(bad[i].orgs, bad[i].n, bad[i].sl, bad[i].wide, &len)) != NULL);
+		CHECK(msg_decode_trusted(obj, len, &m, &e) < 0 && e.code == bad[i].code &&
+		    strstr(e.msg, bad[i].says) != NULL && zeroed(&m));
+		free(obj);
+	}
+	/* The same organization twice. */
+	memcpy(swapped[0], orgs[0], SM_ID_LEN);
+	memcpy(swapped[1], orgs[0], SM_ID_LEN);
+	e = (sm_err){0};
+	CHECK((obj = keylist_report(swapped, 2, SM_SEALED_KEY_LEN, false, &len)) != NULL);
+	CHECK(msg_decode_trusted(obj, len, &m, &e) < 0 && e.code == SM_EMALFORMED &&
+	    strstr(e.msg, "listed twice") != NULL);
+	free(obj);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -505,5 +604,6 @@ int main(void)
 	RUN(test_trusted_accepts_forged_signature);
 	RUN(test_trusted_skips_clock_check);
 	RUN(test_trusted_rejects_malformed);
+	RUN(test_key_list_checks);
 	TEST_EXIT();
 }
