@@ -143,6 +143,19 @@ int main(void)
 	printf("| scenario | items | missing | round trips | bytes A->B | bytes B->A | total | share | CPU s | result |\n");
 	printf("|---|---|---|---|---|---|---|---|---|---|\n");
 
+	/* Idle: the sets are equal, as they are in almost every periodic
+	 * session; and the smallest differences on small sets. */
+	static const size_t idle[] = { 10, 100, 1000, 100000 };
+	for (size_t i = 0; i < sizeof idle / sizeof *idle; i++) {
+		run(a, idle[i], a, idle[i], &r);
+		row("0 missing (idle)", idle[i], 0, &r);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		size_t nb1 = drop_random(a, idle[i], 1, b, 11);
+		run(a, idle[i], b, nb1, &r);
+		row("1 missing", idle[i], idle[i] - nb1, &r);
+	}
+
 	size_t nb = drop_random(a, n, 1, b, 1);
 	run(a, n, b, nb, &r);
 	row("1 missing", n, n - nb, &r);

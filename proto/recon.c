@@ -774,17 +774,6 @@ nomem:
 	return sm_fail(err, SM_ENOMEM, "recon: out of memory");
 }
 
-/* A range whose contents differ (or the peer asked about): split it, or
- * list it (initiator) / ask for the list (responder) when it is small. */
-static int answer_open(const recon_t *r, const bound *upper, size_t a, size_t b, outb *o)
-{
-	if (b - a >= RECON_LIST_BELOW)
-		return add_split(o, r, upper, a, b);
-	if (r->initiator)
-		return add_list(o, upper, a, b, r->prefix_len);
-	return outb_add(o, upper, M_REQ) ? 0 : -1;
-}
-
 /* Largest own item count for which a responder answers an IdList with a
  * Diff rather than splitting, so one Diff stays well inside a frame. */
 static size_t diff_max(const recon_t *r)
@@ -793,11 +782,51 @@ static size_t diff_max(const recon_t *r)
 	return m < RECON_LIST_BELOW ? RECON_LIST_BELOW : m > 4096 ? 4096 : m;
 }
 
+/* Below how many own items the initiator lists a range rather than
+ * splitting it (responders ask for the list below RECON_LIST_BELOW).
+ * - After an IdRequest the responder holds fewer than RECON_LIST_BELOW
+ *   items there, so nearly all of ours are differences that must be named
+ *   one by one anyway: list them at once, as many as a Diff may answer,
+ *   instead of splitting level after level.
+ * - On a mismatched Fingerprint, RECON_INIT_LIST_BELOW: a list of up to
+ *   255 four-byte prefixes costs about two 16-bucket splits and saves
+ *   their round trips. Since the first message is a single Fingerprint
+ *   the responder splits first, so without this the initiator would meet
+ *   ranges just above RECON_LIST_BELOW and pay a split and an IdRequest
+ *   round before it may list.
+ * Both are capped by diff_max, so a list takes at most a quarter of our
+ * frame whatever prefix_len is. */
+static size_t list_below(const recon_t *r, int mode)
+{
+	size_t cap = diff_max(r) + 1;
+
+	if (mode == M_REQ || cap < RECON_INIT_LIST_BELOW)
+		return cap;
+	return RECON_INIT_LIST_BELOW;
+}
+
+/* A range whose contents differ (or the peer asked about): split it, or
+ * list it (initiator) / ask for the list (responder) when it is small.
+ * mode is the peer's range mode that made us open it. */
+static int answer_open(const recon_t *r, const bound *upper, size_t a, size_t b,
+    int mode, outb *o)
+{
+	if (!r->initiator) {
+		if (b - a >= RECON_LIST_BELOW)
+			return add_split(o, r, upper, a, b);
+		return outb_add(o, upper, M_REQ) ? 0 : -1;
+	}
+	if (b - a >= list_below(r, mode))
+		return add_split(o, r, upper, a, b);
+	return add_list(o, upper, a, b, r->prefix_len);
+}
+
 /* Worst-case bytes our answer to g over own [a, b) can add. */
 static size_t answer_max(const recon_t *r, const inrange *g, size_t a, size_t b)
 {
-	size_t c = b - a, open = c >= RECON_LIST_BELOW ? SPLIT_MAX :
-	    list_max(c, r->initiator ? r->prefix_len : 0);
+	size_t c = b - a;
+	size_t open = !r->initiator ? (c >= RECON_LIST_BELOW ? SPLIT_MAX : RANGE_HDR_MAX) :
+	    c >= list_below(r, g->mode) ? SPLIT_MAX : list_max(c, r->prefix_len);
 
 	switch (g->mode) {
 	case M_SKIP: return RANGE_HDR_MAX;
@@ -853,7 +882,12 @@ int recon_initiate(recon_t *r, uint8_t **msg, size_t *len, sm_err *err)
 	if (!r || r->started || r->dead)
 		return sm_fail(err, SM_EINVAL, "recon: initiate on a used session");
 	r->initiator = true;
-	if (answer_open(r, &inf, 0, r->n, &o) < 0) {
+	/* One fingerprint over the whole set. Periodic sessions almost
+	 * always find the sets equal, and then this 26-byte message and the
+	 * 3-byte empty answer are the whole session. When they differ, the
+	 * responder splits (or asks for the list), which costs one message
+	 * more than opening the range here would (see list_below). */
+	if (add_fp(&o, r, &inf, 0, r->n) < 0) {
 		sm_fail(err, SM_ENOMEM, "recon: out of memory");
 		goto out;
 	}
@@ -941,7 +975,7 @@ int recon_respond(recon_t *r, const uint8_t *in, size_t inlen, uint8_t **out,
 			if (memcmp(fp, g->fp, RECON_FP_LEN) == 0) {
 				if (!outb_add(&o, &g->upper, M_SKIP))
 					goto nomem;
-			} else if (answer_open(r, &g->upper, a, b, &o) < 0) {
+			} else if (answer_open(r, &g->upper, a, b, M_FP, &o) < 0) {
 				goto nomem;
 			}
 			break;
@@ -957,7 +991,7 @@ int recon_respond(recon_t *r, const uint8_t *in, size_t inlen, uint8_t **out,
 		case M_REQ:
 			/* The responder holds few items here; list ours or, if
 			 * we hold many, split them first. */
-			if (answer_open(r, &g->upper, a, b, &o) < 0)
+			if (answer_open(r, &g->upper, a, b, M_REQ, &o) < 0)
 				goto nomem;
 			break;
 		case M_DIFF:

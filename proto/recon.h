@@ -20,14 +20,17 @@
  *
  * The sets are compared by fingerprints of ranges: BLAKE2b-256 of
  * (sum of ids mod 2^256, 32 bytes LE || count, 8 bytes LE), first 16
- * bytes. Ranges whose fingerprints differ are split into 16 buckets until
- * they are small; then the initiator lists its ids (4-byte prefixes by
- * default) and the responder answers with the full ids the initiator lacks,
- * a bitmap of the listed entries it lacks, and its own fingerprint of the
- * range, which the initiator uses to check the answer (a prefix collision
- * makes the check fail and the range is listed again with full ids).
- * Typical cost: about 3 round trips to find one difference among a million
- * items.
+ * bytes. The first message is one fingerprint over the whole set, so a
+ * session between equal sets (the usual periodic case) is one round trip
+ * of 26 bytes out and 3 back, whatever the set size. Ranges whose
+ * fingerprints differ are split into 16 buckets until they are small; then
+ * the initiator lists its ids (4-byte prefixes by default) and the
+ * responder answers with the full ids the initiator lacks, a bitmap of the
+ * listed entries it lacks, and its own fingerprint of the range, which the
+ * initiator uses to check the answer (a prefix collision makes the check
+ * fail and the range is listed again with full ids). Typical cost: 2-3
+ * round trips and 1-2.5 KB to find one difference among 1,000 to a
+ * million items (bench/bench_recon.c).
  *
  * Caveats:
  * - Both sides must build their item sets with the same rule and the same
@@ -52,7 +55,8 @@
 #define RECON_ID_LEN 32
 #define RECON_FP_LEN 16
 #define RECON_BUCKETS 16		/* a mismatched range splits into this many */
-#define RECON_LIST_BELOW 32		/* ranges with fewer items are listed */
+#define RECON_LIST_BELOW 32		/* responder: below this, ask for a list */
+#define RECON_INIT_LIST_BELOW 256	/* initiator: below this, list a mismatch */
 #define RECON_MAX_FRAME (1u << 20)	/* a message, bytes; larger is rejected */
 #define RECON_MIN_FRAME 4096		/* smallest frame_limit accepted */
 #define RECON_DEFAULT_FRAME (256u * 1024)

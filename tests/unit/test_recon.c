@@ -247,10 +247,26 @@ static void test_initial_message_golden(void)
 	recon_t *r = recon_new(&it, 1, NULL, &e);
 	CHECK(r != NULL);
 	CHECK(recon_initiate(r, &m, &ml, &e) == 0);
-	/* [1, [[0 (infinity), bin "", 2 (IdList), 4, bin aabbccdd]]] */
-	static const uint8_t want[] = { 0x92, 0x01, 0x91, 0x95, 0x00, 0xc4, 0x00, 0x02, 0x04,
-	    0xc4, 0x04, 0xaa, 0xbb, 0xcc, 0xdd };
+	/* [1, [[0 (infinity), bin "", 1 (Fingerprint), bin fp]]] where fp is
+	 * BLAKE2b-256(aabbccddee 00*27 || 01 00*7), first 16 bytes; the same
+	 * bytes are the example in PROTOCOL.md §11.4. */
+	static const uint8_t want[] = { 0x92, 0x01, 0x91, 0x94, 0x00, 0xc4, 0x00, 0x01,
+	    0xc4, 0x10, 0x6e, 0xcf, 0x1b, 0x0d, 0xd3, 0x74, 0xa1, 0xea, 0x73, 0x1b, 0xdb, 0x01,
+	    0xa5, 0x10, 0xdb, 0x57 };
 	CHECK(ml == sizeof want && memcmp(m, want, ml) == 0);
+	free(m);
+	recon_destroy(&r);
+	/* the empty set: the fingerprint of 40 zero bytes */
+	r = recon_new(NULL, 0, NULL, &e);
+	CHECK(r != NULL && recon_initiate(r, &m, &ml, &e) == 0);
+	static const uint8_t want0[] = { 0x92, 0x01, 0x91, 0x94, 0x00, 0xc4, 0x00, 0x01,
+	    0xc4, 0x10, 0x4a, 0x19, 0x31, 0x80, 0x35, 0x61, 0xf4, 0x31, 0xde, 0xca, 0xb0, 0x02,
+	    0xe7, 0x42, 0x5f, 0x0a };
+	CHECK(ml == sizeof want0 && memcmp(m, want0, ml) == 0);
+	free(m);
+	recon_destroy(&r);
+	r = recon_new(&it, 1, NULL, &e);
+	CHECK(r != NULL && recon_initiate(r, &m, &ml, &e) == 0);
 	free(m);
 	/* a second initiate on the same session is misuse */
 	CHECK(recon_initiate(r, &m, &ml, &e) < 0 && e.code == SM_EINVAL && m == NULL);
@@ -276,6 +292,68 @@ static void test_identical(void)
 	sync_sets(NULL, 0, NULL, 0, NULL, &o);
 	CHECK(o.rc == 0 && o.rtt == 1 && o.done_a && o.done_b && o.have_a.n == 0);
 	outcome_free(&o);
+	free(u);
+}
+
+/* Issue 4: a periodic session between equal sets costs one 26-byte
+ * message and a 3-byte empty answer, whatever the set size. */
+static void test_idle_cost(void)
+{
+	static const size_t sizes[] = { 0, 1, 31, 32, 255, 256, 1000, 100000 };
+	recon_item *u = gen(100000, 12, 1000000000);
+
+	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+		outcome o;
+		sync_sets(u, sizes[i], u, sizes[i], NULL, &o);
+		CHECKF(o.rc == 0 && o.done_a && o.done_b && o.rtt == 1 &&
+		    o.bytes_ab == 26 && o.bytes_ba == 3,
+		    "n %zu: rc %d rtt %u bytes %zu + %zu", sizes[i], o.rc, o.rtt,
+		    o.bytes_ab, o.bytes_ba);
+		CHECK(o.have_a.n == 0 && o.need_a.n == 0 && o.have_b.n == 0);
+		outcome_free(&o);
+	}
+	/* the since window applies to the fingerprint too: equal inside
+	 * the window is idle even if the sets differ before it */
+	recon_opts op = { .since = u[500].ts };
+	outcome o;
+	sync_sets(u, 1000, u + 200, 800, &op, &o);
+	CHECK(o.rc == 0 && o.rtt == 1 && o.bytes_ab == 26 && o.bytes_ba == 3);
+	outcome_free(&o);
+	free(u);
+}
+
+/* The answers to the first message when the sets differ: a responder with
+ * RECON_LIST_BELOW items or more splits into RECON_BUCKETS fingerprints,
+ * one with fewer asks for the list. */
+static void test_first_answer(void)
+{
+	recon_item *u = gen(300, 13, 1000000);
+	sm_err e = {0};
+
+	for (int small = 0; small <= 1; small++) {
+		size_t nb = small ? RECON_LIST_BELOW - 1 : 300;
+		recon_t *ra = recon_new(u, 299, NULL, &e), *rb = recon_new(u, nb, NULL, &e);
+		uint8_t *m = NULL, *rep = NULL;
+		size_t ml = 0, rl = 0;
+		codec_doc d;
+		const msgpack_object *top, *rs, *f;
+		uint32_t nt, nr, nf;
+		uint64_t mode;
+
+		CHECK(ra && rb && recon_initiate(ra, &m, &ml, &e) == 0 && ml == 26);
+		CHECK(recon_respond(rb, m, ml, &rep, &rl, NULL, NULL, &e) == 0 && rep && !recon_done(rb));
+		CHECK(codec_decode(&d, rep, rl, 3, &e) == 0);
+		CHECK(codec_as_array(d.root, 2, &top, &nt, "m", &e) == 0 && nt == 2);
+		CHECK(codec_as_array(&top[1], 100, &rs, &nr, "r", &e) == 0);
+		CHECKF(nr == (small ? 1u : (uint32_t)RECON_BUCKETS), "small %d: %u ranges", small, nr);
+		CHECK(codec_as_array(&rs[0], 10, &f, &nf, "g", &e) == 0);
+		CHECK(codec_as_uint(&f[2], 0, 10, &mode, "mode", &e) == 0 && mode == (small ? 3u : 1u));
+		codec_doc_free(&d);
+		free(m);
+		free(rep);
+		recon_destroy(&ra);
+		recon_destroy(&rb);
+	}
 	free(u);
 }
 
@@ -347,7 +425,7 @@ static void test_one_difference(void)
 
 static void test_random_both_ways(void)
 {
-	static const size_t sizes[] = { 1, 2, 31, 32, 33, 100, 517, 4000, 30000 };
+	static const size_t sizes[] = { 1, 2, 31, 32, 33, 100, 255, 256, 257, 517, 4000, 30000 };
 	static const unsigned rates[][2] = { {100, 100}, {10, 0}, {0, 10}, {300, 50}, {1, 1} };
 	int bad = 0;
 
@@ -362,6 +440,36 @@ static void test_random_both_ways(void)
 					bad++;
 					printf("  mismatch: n %zu rates %u/%u seed %u\n", sizes[si],
 					    rates[ri][0], rates[ri][1], seed);
+				}
+				outcome_free(&o);
+				split_free(&s);
+				free(u);
+			}
+	CHECK(bad == 0);
+}
+
+/* Random sets under the smallest frame, with short and full prefixes:
+ * exact, and no message over the frame limit (lists near the initiator's
+ * list thresholds must still fit). */
+static void test_random_small_frames(void)
+{
+	static const size_t sizes[] = { 40, 300, 3000 };
+	static const unsigned plens[] = { 4, 32 };
+	int bad = 0;
+
+	for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+		for (size_t pi = 0; pi < 2; pi++)
+			for (uint32_t seed = 1; seed <= 3; seed++) {
+				recon_opts op = { .frame_limit = RECON_MIN_FRAME,
+				    .max_rounds = 10000, .prefix_len = plens[pi] };
+				recon_item *u = gen(sizes[si], seed * 31 + (uint32_t)si, 1u << 16);
+				split s;
+				outcome o;
+				deal(&s, u, sizes[si], seed == 1 ? 0 : 150, seed == 3 ? 0 : 150, seed);
+				if (!check_split(&s, &op, &o) || o.max_msg > RECON_MIN_FRAME) {
+					bad++;
+					printf("  mismatch: n %zu plen %u seed %u largest %zu\n", sizes[si],
+					    plens[pi], seed, o.max_msg);
 				}
 				outcome_free(&o);
 				split_free(&s);
@@ -702,10 +810,13 @@ int main(void)
 	RUN(test_fingerprint_golden);
 	RUN(test_initial_message_golden);
 	RUN(test_identical);
+	RUN(test_idle_cost);
+	RUN(test_first_answer);
 	RUN(test_one_side_empty);
 	RUN(test_disjoint);
 	RUN(test_one_difference);
 	RUN(test_random_both_ways);
+	RUN(test_random_small_frames);
 	RUN(test_equal_timestamps);
 	RUN(test_prefix_collision);
 	RUN(test_small_frames);
