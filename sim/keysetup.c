@@ -97,7 +97,10 @@ int keysetup_create(testnet *t, const profile *p, sm_err *err)
 			uint8_t *card = identity_card(ids[g->members[k]], &clen, err);
 			int r2;
 
-			snprintf(ep, sizeof(ep), "tcp://%s:%d", nd->host, nd->port);
+			/* the relay port, when a relay delays links: the node listens
+			 * on its real port behind it */
+			snprintf(ep, sizeof(ep), "tcp://%s:%d", nd->host,
+			    nd->roster_port > 0 ? nd->roster_port : nd->port);
 			r2 = card ? roster_member_from_card(&mem[k], card, clen, ep, err) : -1;
 			free(card);
 			if (r2 < 0) {

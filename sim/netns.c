@@ -23,9 +23,10 @@
  * Link emulation (--link-delay MS, --loss PCT): a netem qdisc on every
  * node's eth0 egress, so a packet between two nodes crosses exactly one
  * delay (one-way delay MS, round trip 2 MS) and is lost with PCT percent.
- * Kernels without sch_netem (some VM kernels) cannot delay; loss then falls
- * back to a tc BPF classifier that drops a random share (built with clang
- * at setup time); --link-delay without netem is a setup error.
+ * Kernels without sch_netem (some VM kernels): the delay comes from the
+ * userspace relay (linkdelay.c, listening in each node's namespace; link_how
+ * "relay"), and loss falls back to a tc BPF classifier that drops a random
+ * share (built with clang at setup time).
  *
  * Teardown deletes every namespace (which destroys the veths and bridges in
  * them) after the nodes are gone; the Ctrl-C path does it in order, a
@@ -218,10 +219,11 @@ int netns_setup(testnet *t, sm_err *err)
 	if (t->link_delay_ms <= 0 && t->loss_pct <= 0)
 		return 0;
 	netem = s_have_netem(t);
-	if (!netem && t->link_delay_ms > 0)
-		return sm_fail(err, SM_EINVAL,
-		    "--link-delay: this kernel has no sch_netem (CONFIG_NET_SCH_NETEM), "
-		    "so links cannot be delayed here");
+	if (!netem && t->loss_pct <= 0) {
+		/* delay only: run.c starts the userspace relay (linkdelay.c) */
+		snprintf(t->link_how, sizeof(t->link_how), "relay");
+		return 0;
+	}
 	if (!netem && s_build_loss_bpf(t, err) < 0)
 		return -1;
 	for (int i = 0; i < t->n; i++) {
@@ -247,7 +249,9 @@ int netns_setup(testnet *t, sm_err *err)
 		if (rc != 0)
 			return sm_fail(err, SM_EIO, "link emulation on %s failed", nd->netns);
 	}
-	snprintf(t->link_how, sizeof(t->link_how), "%s", netem ? "netem" : "bpf-loss");
+	/* without netem the delay (if any) is the relay's (run.c starts it) */
+	snprintf(t->link_how, sizeof(t->link_how), "%s", netem ? "netem" :
+	    t->link_delay_ms > 0 ? "relay+bpf-loss" : "bpf-loss");
 	return 0;
 }
 

@@ -161,6 +161,10 @@ void report_print(json_t *s)
 	    (int)s_num(run, "bridges", NULL), s_str(run, "workload"), s_str(run, "faults"));
 	printf("time: setup %.1fs, workload %.1fs, heal+settle %.1fs (until every expected copy was stored)\n",
 	    s_num(run, "setup_s", NULL), s_num(run, "workload_s", NULL), s_num(run, "settle_s", NULL));
+	if (s_num(run, "link_delay_ms", NULL) > 0 || s_num(run, "loss_pct", NULL) > 0)
+		printf("links (%s): one-way delay %d ms, loss %.2f%%, emulated by %s\n", s_str(run, "net"),
+		    (int)s_num(run, "link_delay_ms", NULL), s_num(run, "loss_pct", NULL),
+		    *s_str(run, "link_emulation") ? s_str(run, "link_emulation") : "nothing");
 	printf("objects: ");
 	for (int k = 0; k < 4; k++)
 		printf("%s%d %ss", k ? ", " : "", (int)s_num(kinds, kn[k], "created"), kn[k]);

@@ -78,7 +78,8 @@ static void s_usage(FILE *f)
 	    "  --recon-ms N  the nodes' reconciliation interval (default 2000; production 30000)\n"
 	    "  --net netns   (root) one network namespace per node on a bridge, addresses\n"
 	    "                in 198.18.0.0/15; partitions cut links instead of freezing nodes\n"
-	    "  --link-delay MS  netns: one-way delay between any two nodes (netem)\n"
+	    "  --link-delay MS  one-way delay between any two nodes: netem (netns, when\n"
+	    "                the kernel has it), else a userspace relay (also loopback)\n"
 	    "  --loss PCT    netns: packet loss between any two nodes, in percent\n"
 	    "  --out DIR     summary.json and latency.svg (default build/sim)\n"
 	    "  --keep        keep the testnet's directory (keys, stores, logs)\n"
@@ -440,11 +441,11 @@ int run_main(int argc, char **argv)
 		if (!netns_usable(why, sizeof(why))) {
 			fprintf(stderr, "sigmesh-sim: --net netns unavailable (%s): running on loopback, "
 			    "partitions freeze processes%s\n", why,
-			    o.link_delay_ms || o.loss_pct ? ", no link delay or loss" : "");
+			    o.loss_pct ? ", no packet loss" : "");
 			o.net = "loopback";
 		}
-	} else if (o.link_delay_ms || o.loss_pct) {
-		fprintf(stderr, "sigmesh-sim: --link-delay and --loss need --net netns\n");
+	} else if (o.loss_pct) {
+		fprintf(stderr, "sigmesh-sim: --loss needs --net netns (--link-delay works on loopback)\n");
 		return 2;
 	}
 	if (profile_load(&p, o.profile, &err) < 0 ||
@@ -461,10 +462,10 @@ int run_main(int argc, char **argv)
 	if (testnet_init(&t, &p, o.base_port, &err) < 0)
 		goto fail;
 	t.recon_ms = o.recon_ms;
+	t.link_delay_ms = o.link_delay_ms;
 	if (strcmp(o.net, "netns") == 0) {
 		int64_t t_ns = sim_mono_ms();
 
-		t.link_delay_ms = o.link_delay_ms;
 		t.loss_pct = o.loss_pct;
 		if (netns_setup(&t, &err) < 0)
 			goto fail;
@@ -472,6 +473,16 @@ int run_main(int argc, char **argv)
 		    "links: delay %d ms, loss %.2f%% (%s)\n", t.n + 1,
 		    (sim_mono_ms() - t_ns) / 1000.0, t.link_delay_ms, t.loss_pct,
 		    t.link_how[0] ? t.link_how : "none");
+		fflush(stdout);
+	}
+	if (t.link_delay_ms > 0 && !t.link_how[0])
+		snprintf(t.link_how, sizeof(t.link_how), "relay");	/* loopback */
+	if (t.link_delay_ms > 0 && strncmp(t.link_how, "relay", 5) == 0) {
+		/* no netem: a userspace relay in front of every node delays links */
+		if (testnet_relay(&t, &err) < 0)
+			goto fail;
+		if (strcmp(o.net, "netns") != 0)
+			printf("  network: loopback; links: delay %d ms (relay)\n", t.link_delay_ms);
 		fflush(stdout);
 	}
 	if (keysetup_create(&t, &p, &err) < 0)
@@ -640,6 +651,14 @@ int run_main(int argc, char **argv)
 			json_object_update_new(json_object_get(summary, "run"), json_pack("{s:s, s:i, s:f, s:s}",
 			    "net", o.net, "link_delay_ms", t.link_delay_ms, "loss_pct", t.loss_pct,
 			    "link_emulation", t.link_how));
+		if (summary && t.relay) {
+			uint64_t rb, ra, rr;
+
+			linkdelay_stats(t.relay, &rb, &ra, &rr);
+			json_object_set_new(json_object_get(summary, "run"), "relay", json_pack(
+			    "{s:I, s:I, s:I}", "bytes", (json_int_t)rb, "connections", (json_int_t)ra,
+			    "dials_failed", (json_int_t)rr));
+		}
 		results = NULL;
 		if (!summary) {
 			sm_fail(&err, SM_ENOMEM, "cannot build summary");

@@ -5,10 +5,17 @@
  * shape and determinism, fault plans. Prints PASS/FAIL lines for
  * tests/run.sh; exits non-zero if any case failed.
  */
+#include <arpa/inet.h>
+#include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 #include "proto/body.h"
 #include "sim/sim.h"
 
@@ -303,6 +310,175 @@ static void fault_plans(void)
 	profile_clear(&p);
 }
 
+/* ---- the link relay (linkdelay.c) ---- */
+
+static int64_t s_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int s_tcp(void)
+{
+	return socket(AF_INET, SOCK_STREAM, 0);
+}
+
+static int s_connect(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = s_tcp();
+
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Wait up to ms for fd to be readable; then recv. -2 on timeout. */
+static ssize_t s_recv_wait(int fd, void *buf, size_t len, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, ms) <= 0)
+		return -2;
+	return recv(fd, buf, len, 0);
+}
+
+#define LD_TEST_MS 60
+#define LD_TEST_BYTES (768 * 1024)
+
+static void linkdelay_stream(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	sm_err err = { 0 };
+	linkdelay *ld = linkdelay_new(LD_TEST_MS, &err);
+	int lfd = s_tcp(), cli = -1, srv = -1, port = 0, rport, dead_port;
+	uint8_t *out = malloc(LD_TEST_BYTES), *in = malloc(LD_TEST_BYTES), b[4096];
+	size_t sent = 0, got = 0;
+	int64_t t0, t1;
+	bool order = true;
+	ssize_t n;
+
+	CHECK(ld && lfd >= 0 && out && in);
+	if (!ld || lfd < 0 || !out || !in)
+		goto out;
+	/* the "node": a listener on an ephemeral port */
+	CHECK(bind(lfd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(lfd, 8) == 0);
+	CHECK(getsockname(lfd, (struct sockaddr *)&a, &al) == 0);
+	port = ntohs(a.sin_port);
+	rport = 20000 + (int)(getpid() % 20000);
+	CHECK(linkdelay_add(ld, "127.0.0.1", &rport, port, "", &err) == 0);
+	/* a second relay port whose node is down (nothing listens there) */
+	dead_port = rport + 1;
+	{
+		int probe = s_tcp(), tp;
+		struct sockaddr_in z = a;
+
+		/* a port that was free a moment ago: bound, then released */
+		z.sin_port = 0;
+		al = sizeof(z);
+		CHECK(bind(probe, (struct sockaddr *)&z, sizeof(z)) == 0 &&
+		    getsockname(probe, (struct sockaddr *)&z, &al) == 0);
+		tp = ntohs(z.sin_port);
+		close(probe);
+		CHECK(linkdelay_add(ld, "127.0.0.1", &dead_port, tp, NULL, &err) == 0);
+	}
+	CHECK(dead_port != rport);
+	CHECK(linkdelay_start(ld, &err) == 0);
+	CHECK(linkdelay_add(ld, "127.0.0.1", &port, port, NULL, &err) < 0);	/* too late */
+
+	/* one byte each way: never earlier than the delay */
+	cli = s_connect(rport);
+	CHECK(cli >= 0);
+	if (cli < 0)
+		goto out;
+	t0 = s_us();
+	CHECK(send(cli, "A", 1, 0) == 1);
+	srv = accept(lfd, NULL, NULL);
+	CHECK(srv >= 0);
+	if (srv < 0)
+		goto out;
+	n = s_recv_wait(srv, b, sizeof(b), 5000);
+	t1 = s_us();
+	CHECK(n == 1 && b[0] == 'A');
+	CHECK(t1 - t0 >= LD_TEST_MS * 1000);
+	t0 = s_us();
+	CHECK(send(srv, "B", 1, 0) == 1);
+	n = s_recv_wait(cli, b, sizeof(b), 5000);
+	t1 = s_us();
+	CHECK(n == 1 && b[0] == 'B');
+	CHECK(t1 - t0 >= LD_TEST_MS * 1000);
+
+	/* a stream: complete and in order, written and read interleaved */
+	for (size_t i = 0; i < LD_TEST_BYTES; i++)
+		out[i] = (uint8_t)(i * 7 + i / 251);
+	t0 = s_us();
+	while (got < LD_TEST_BYTES && s_us() - t0 < 20 * 1000000) {
+		struct pollfd p[2] = { { .fd = cli, .events = sent < LD_TEST_BYTES ? POLLOUT : 0 },
+			{ .fd = srv, .events = POLLIN } };
+
+		if (poll(p, 2, 1000) <= 0)
+			continue;
+		if (p[0].revents & POLLOUT) {
+			size_t chunk = LD_TEST_BYTES - sent < 20000 ? LD_TEST_BYTES - sent : 20000;
+
+			n = send(cli, out + sent, chunk, MSG_DONTWAIT);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+		if (p[1].revents & POLLIN) {
+			n = recv(srv, in + got, LD_TEST_BYTES - got, 0);
+			if (n <= 0)
+				break;
+			if (got == 0)
+				CHECK(s_us() - t0 >= LD_TEST_MS * 1000);
+			got += (size_t)n;
+		}
+	}
+	CHECK(got == LD_TEST_BYTES);
+	for (size_t i = 0; i < got && order; i++)
+		order = in[i] == out[i];
+	CHECK(order);
+	/* a clean close passes on as EOF, after the data */
+	shutdown(cli, SHUT_WR);
+	n = s_recv_wait(srv, b, sizeof(b), 5000);
+	CHECK(n == 0);
+
+	/* a relay to a node that is down: the connection is closed promptly */
+	{
+		int d = s_connect(dead_port);
+
+		CHECK(d >= 0);
+		if (d >= 0) {
+			n = s_recv_wait(d, b, sizeof(b), 3000);
+			CHECK(n == 0 || (n < 0 && n != -2));
+			close(d);
+		}
+	}
+	{
+		uint64_t bytes, acc, refused;
+
+		linkdelay_stats(ld, &bytes, &acc, &refused);
+		CHECK(bytes == 2 + LD_TEST_BYTES && acc == 2 && refused == 1);
+	}
+out:
+	if (cli >= 0)
+		close(cli);
+	if (srv >= 0)
+		close(srv);
+	if (lfd >= 0)
+		close(lfd);
+	linkdelay_destroy(&ld);
+	linkdelay_destroy(&ld);		/* idempotent */
+	free(out);
+	free(in);
+}
+
 int selftest_main(int argc, char **argv)
 {
 	(void)argc; (void)argv;
@@ -314,5 +490,6 @@ int selftest_main(int argc, char **argv)
 	RUN(percentiles);
 	RUN(workload_shape);
 	RUN(fault_plans);
+	RUN(linkdelay_stream);
 	return s_failed ? 1 : 0;
 }

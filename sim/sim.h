@@ -13,6 +13,7 @@
  *   ctl.c       the control-socket client (ZeroMQ REQ, JSON)
  *   testnet.c   sigmeshd processes: start, kill, pause, stop, reap
  *   netns.c     --net netns: a namespace per node, a bridge, link faults
+ *   linkdelay.c --link-delay without netem: a delaying TCP relay (a thread)
  *   faults.c    the fault schedule (none, demo, churn)
  *   measure.c   dumps, coverage, leaks, latency, per-node overhead
  *   report.c    summary.json, latency.svg, terminal summary
@@ -20,7 +21,7 @@
  *   run.c       the run command: glue and the main loop
  *   sim.c       main(): dispatch only
  *
- * Everything is single-threaded; the main loop polls on a few-millisecond
+ * Everything is single-threaded except the link relay's own thread; the main loop polls on a few-millisecond
  * tick. Randomness here is for workload shape only (a seeded xoshiro), never
  * for keys: keys come from keys/identity.c (libsodium).
  */
@@ -175,7 +176,9 @@ typedef struct sim_node {
 	char dir[SIM_MAX_PATH];		/* data_dir */
 	char conf[SIM_MAX_PATH];
 	char log[SIM_MAX_PATH];
-	int port;
+	int port;			/* where it listens */
+	int roster_port;		/* its roster endpoint's port: port, or its
+					 * relay port when linkdelay.c delays links */
 	char host[40];			/* listen address: 127.0.0.1, or 198.18.x.y */
 	char netns[48];			/* its namespace (netns mode), else "" */
 	pid_t pid;			/* 0 when not running */
@@ -212,7 +215,9 @@ typedef struct testnet {
 	int link_delay_ms;		/* one-way delay between two nodes */
 	double loss_pct;		/* per-packet loss between two nodes */
 	char loss_obj[SIM_MAX_PATH];	/* BPF loss fallback object, if built */
-	char link_how[16];		/* "netem", "bpf-loss" or "" */
+	char link_how[24];		/* "netem", "bpf-loss", "relay",
+					 * "relay+bpf-loss" or "" */
+	struct linkdelay *relay;	/* the delay relay, owned, or NULL */
 } testnet;
 
 int testnet_init(testnet *t, const profile *p, int base_port, sm_err *err);
@@ -243,6 +248,25 @@ int netns_enter(const sim_node *nd);		/* setns, in the child */
 void netns_teardown(testnet *t);		/* every namespace, veth, bridge */
 void netns_emergency(const testnet *t);		/* async-signal-safe */
 void netns_sweep_stale(void);			/* namespaces of dead simulators */
+
+/* ---- linkdelay.c ---- */
+/* A TCP relay holding every byte delay_ms before passing it on, in order,
+ * with bounded buffering; one thread. Delay only, no loss. */
+typedef struct linkdelay linkdelay;
+linkdelay *linkdelay_new(int delay_ms, sm_err *err);
+/* Before linkdelay_start: listen on host at the first free port from *port
+ * (set to the port taken), inside namespace netns ("" or NULL: here), and
+ * relay each connection to host:target_port in the same namespace. */
+int linkdelay_add(linkdelay *ld, const char *host, int *port, int target_port,
+    const char *netns, sm_err *err);
+int linkdelay_start(linkdelay *ld, sm_err *err);
+/* Bytes passed on, connections accepted, dials to a node that failed. */
+void linkdelay_stats(linkdelay *ld, uint64_t *bytes, uint64_t *accepted, uint64_t *refused);
+/* Stops the thread, closes everything; NULL-safe, idempotent. */
+void linkdelay_destroy(linkdelay **ld);
+/* testnet.c: a relay port for every node (nodes[i].roster_port), started;
+ * after testnet_init and netns_setup, before keysetup_create. */
+int testnet_relay(testnet *t, sm_err *err);
 
 /* ---- keysetup.c ---- */
 /* Keys for every organization, a signed roster per SIG, a config per node,

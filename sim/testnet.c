@@ -92,6 +92,29 @@ int testnet_init(testnet *t, const profile *p, int base_port, sm_err *err)
 	return 0;
 }
 
+/* Relay ports above every node's port, so that no node finds its own port
+ * taken; in netns mode each listener is bound in its node's namespace at
+ * the node's address (peers reach it over the bridge, so cut links cut it
+ * too) and dials the node there. */
+int testnet_relay(testnet *t, sm_err *err)
+{
+	int port = 0;
+
+	for (int i = 0; i < t->n; i++)
+		if (t->nodes[i].port >= port)
+			port = t->nodes[i].port + 1;
+	if (!(t->relay = linkdelay_new(t->link_delay_ms, err)))
+		return -1;
+	for (int i = 0; i < t->n; i++) {
+		sim_node *nd = &t->nodes[i];
+
+		if (linkdelay_add(t->relay, nd->host, &port, nd->port, nd->netns, err) < 0)
+			return -1;	/* testnet_teardown frees the relay */
+		nd->roster_port = port++;
+	}
+	return linkdelay_start(t->relay, err);
+}
+
 int testnet_start(testnet *t, int i, sm_err *err)
 {
 	sim_node *nd = &t->nodes[i];
@@ -357,6 +380,7 @@ void testnet_teardown(testnet *t, bool keep)
 		nd->status = NULL;
 	}
 	s_live = NULL;
+	linkdelay_destroy(&t->relay);
 	/* the nodes are gone: their namespaces can go (even with --keep) */
 	netns_teardown(t);
 	free(t->nodes);

@@ -2,7 +2,11 @@
 # sim_small: sigmesh-sim's own logic checks (selftest), then a small testnet
 # end to end: 12 organizations in 3 SIGs, 60 reports of the FY2014 mix,
 # demo faults (kills, a freeze, a node offline that must catch up). Asserts
-# zero leaks and full coverage after healing.
+# zero leaks and full coverage after healing. Then a short run over 25 ms
+# emulated links (netem, or the userspace relay where the kernel has no
+# netem): complete, no leaks, and the full-audience p50 at least 25 ms, so a
+# relay that forwards without waiting fails (a lower bound only: it cannot
+# flake on a slow machine).
 set -u
 BUILD=${BUILD:-build}
 sim=$BUILD/sigmesh-sim
@@ -72,4 +76,29 @@ if [ "$elapsed" -lt 60 ]; then echo "PASS sim_small_under_60s"; else
 	echo "FAIL sim_small_under_60s: took $elapsed s"; fi
 if [ "$rc" -eq 0 ]; then echo "PASS sim_small_exit_status"; else
 	echo "FAIL sim_small_exit_status: sigmesh-sim exited $rc"; tail -n 25 "$out/log"; fi
+
+# ---- 25 ms links on loopback (the relay: loopback has no netem) ----
+"$sim" run --profile sim/profiles/small.txt --workload fy2014 --reports 30 --rate 10 \
+	--seed 2 --settle 45 --link-delay 25 --out "$out/delay" >"$out/delay.log" 2>&1
+rc=$?
+if [ ! -f "$out/delay/summary.json" ]; then
+	echo "FAIL sim_small_link_delay: no summary (exit $rc)"
+	tail -n 30 "$out/delay.log"
+	exit 1
+fi
+python3 - "$out/delay/summary.json" "$rc" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1])); r = d["results"]; run = d["run"]; rc = int(sys.argv[2])
+def check(name, ok, why):
+    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, why)))
+check("sim_small_delay_emulated", run["link_delay_ms"] == 25 and run["link_emulation"] == "relay"
+      and run.get("relay", {}).get("bytes", 0) > 0,
+      "links %s ms by %r, relay %s" % (run["link_delay_ms"], run["link_emulation"], run.get("relay")))
+check("sim_small_delay_no_leaks", r["leaks"]["count"] == 0, "%d leaks" % r["leaks"]["count"])
+check("sim_small_delay_full_coverage", r["deliveries"]["missing"] == 0 and rc == 0,
+      "%d deliveries missing, exit %d" % (r["deliveries"]["missing"], rc))
+c = r["completion_all_ms"]
+check("sim_small_delay_is_real", c["n"] > 0 and c["p50"] >= 25,
+      "full-audience p50 %s ms over %d reports: links are not delayed" % (c["p50"], c["n"]))
+EOF2
 exit 0
