@@ -14,6 +14,8 @@
 #   3. jcsip-2014, 20% of the nodes SIGKILLed at 30% of 300 reports and
 #      restarted when the workload ends: time until coverage is 100% again
 #   4. jcsip-2018 (229 nodes), no faults, 300 reports: latency, copies, bytes
+#   4b. sig-15 (one SIG of 15 members), no faults, 300 reports: the node
+#      issue's propagation figure (p50/p99 to every member, copies)
 #   6. (last) jcsip-2014 with 25 ms emulated links (one-way delay between
 #      any two nodes): in network namespaces with netem where the kernel has
 #      it, else on loopback through sigmesh-sim's delay relay; same rate and
@@ -57,6 +59,8 @@ run idle2014 --profile sim/profiles/jcsip-2014.txt $common --reports 20 --recon-
 run off2014 --profile sim/profiles/jcsip-2014.txt $common --faults offline --settle 60
 run k2014 --profile sim/profiles/jcsip-2014.txt $common --reports "$reports" --faults kill20 --settle 90
 run p2018 --profile sim/profiles/jcsip-2018.txt $common --reports "$reports" --settle 60
+# the node issue's propagation figure: one SIG of 15 members
+run s15 --profile sim/profiles/sig-15.txt $common --reports "$reports" --settle 30
 if [ -n "${BENCH_NET_SCALE:-}" ]; then
 	run pscale --profile "scale-$BENCH_NET_SCALE" $common --reports "$reports" --settle 90
 fi
@@ -90,8 +94,9 @@ rows = []
 def row(figure, value, target, verdict):
     rows.append(f"| {figure} | {value} | {target} | {verdict} |")
 
-runs = {"jcsip-2014": load("p2014"), "jcsip-2018": load("p2018")}
-targets = {"jcsip-2014": (20, 100), "jcsip-2018": (40, 200)}
+runs = {"jcsip-2014": load("p2014"), "jcsip-2018": load("p2018"), "sig-15": load("s15")}
+# sig-15: the node issue names no latency target for it, only copies
+targets = {"jcsip-2014": (20, 100), "jcsip-2018": (40, 200), "sig-15": (None, None)}
 if scale:
     runs[f"scale-{scale}"] = load("pscale")
     targets[f"scale-{scale}"] = (150, 1000)
@@ -105,7 +110,8 @@ for name, d in runs.items():
     cov = get(d, "results.deliveries.coverage")
     row(f"{name} ({get(d, 'run.organizations')} nodes): latency to full audience p50 / p99",
         f"{fmt(p50)} / {fmt(p99)} ms (coverage {fmt(100 * cov if cov is not None else None, '%', 2)})",
-        f"<= {t50} / {t99} ms", ok(p50 is not None and p50 <= t50 and p99 <= t99))
+        f"<= {t50} / {t99} ms" if t50 else "(measured, no target)",
+        ok(p50 is not None and p50 <= t50 and p99 <= t99) if t50 else "")
     cp = get(d, "results.overhead.copies_per_object")
     row(f"{name}: payload copies received per node per object", fmt(cp, "", 2), "<= 1.3",
         ok(cp <= 1.3) if cp is not None else "n/a")
@@ -175,10 +181,10 @@ if d:
               + (f"; the scale-{scale} run is above." if scale else
                  "; run it with `BENCH_NET_SCALE=1000 make bench` where that fits (not by default)."))
         print()
-fails = [r for r in ("p2014", "off2014", "k2014", "p2018") if load(r) and get(load(r), "verdict") != "PASS"]
+fails = [r for r in ("p2014", "off2014", "k2014", "p2018", "s15") if load(r) and get(load(r), "verdict") != "PASS"]
 for r in fails:
     print(f"- run {r}: verdict {get(load(r), 'verdict')}")
-for r in ("p2014", "off2014", "k2014", "p2018"):
+for r in ("p2014", "off2014", "k2014", "p2018", "s15"):
     x = load(r)
     if x:
         print(f"- run {r}: {get(x, 'run.profile')}, faults {get(x, 'run.faults')}, "
