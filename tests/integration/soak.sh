@@ -37,6 +37,10 @@
 #   SOAK_SECONDS  workload length (default 60, which `make test` runs; `make
 #                 soak` sets 600). Warm-up is the first quarter (at least
 #                 15 s); its window lasts 10 s.
+#   SOAK_WARM_S   start of the warm-up window instead. A node's working set
+#                 of connections is reached only after DEALER_IDLE_MS (60 s
+#                 in node.c) has reaped the first idle ones: SOAK_WARM_S=75
+#                 with SOAK_SECONDS=120 judges growth past that point.
 #   SOAK_PROFILE  profile (default sim/profiles/jcsip-2014.txt)
 #   SOAK_OUT      results directory (default $BUILD/soak); samples.tsv there
 #                 holds every sample: seconds, node, pid, RssAnon kB,
@@ -127,6 +131,7 @@ EOF
 # last samples. Only processes seen from before the window to the end of the
 # run count (a restarted node starts a new process and is skipped).
 warm=$(( SECS / 4 )); [ "$warm" -lt 15 ] && warm=15
+[ -n "${SOAK_WARM_S:-}" ] && warm=$SOAK_WARM_S
 awk -F '\t' -v growth="$OUT/growth.tsv" -v w0="$warm" -v w1=$((warm + 10)) -v wend="$SECS" -v pct="$RSS_PCT" -v slack="$FD_SLACK" -v strict="$STRICT" '
 {
 	t = $1; k = $2 " " $3
