@@ -120,6 +120,14 @@ static int cmp_send_order(const void *a, const void *b)
 }
 
 #define PUSH_DEDUP_MS 5000	/* how long a pushed object is not pushed again */
+/* The pushed set starts small (a session usually finds a handful of
+ * objects missing) and is dropped once PUSH_DEDUP_MS has passed: kept
+ * until the next push, a set sized for one catch-up stayed allocated for
+ * every peer ever reconciled with. */
+#define PUSHED_MIN_CAP 64
+/* A drained backlog larger than this is freed rather than kept for the
+ * next session (its array is sized for the largest catch-up so far). */
+#define BACKLOG_KEEP 256
 
 static size_t ptr_hash(const scope_entry *e, size_t cap)
 {
@@ -133,7 +141,7 @@ static size_t ptr_hash(const scope_entry *e, size_t cap)
 static bool pushed_add(struct peer *p, scope_entry *e)
 {
 	if ((p->n_pushed + 1) * 2 > p->cap_pushed) {
-		size_t cap = p->cap_pushed ? 2 * p->cap_pushed : 1024;
+		size_t cap = p->cap_pushed ? 2 * p->cap_pushed : PUSHED_MIN_CAP;
 		scope_entry **x = calloc(cap, sizeof(*x));
 		if (!x)
 			return true;	/* no memory: at worst a duplicate push */
@@ -258,6 +266,11 @@ bool gossip_recon_pump(node_t *n, struct peer *p)
 	}
 	if (p->backlog_pos >= p->n_backlog) {
 		p->n_backlog = p->backlog_pos = 0;
+		if (p->cap_backlog > BACKLOG_KEEP) {
+			free(p->backlog);
+			p->backlog = NULL;
+			p->cap_backlog = 0;
+		}
 		return false;
 	}
 	return true;
@@ -420,6 +433,15 @@ void gossip_recon_tick(node_t *n)
 		struct peer *p = n->peers[i];
 		if (p->rs_resp && now - p->last_seen_ms > RECON_STALE_MS)
 			recon_destroy(&p->rs_resp);
+		/* our own session with a peer gone silent: it holds a copy of
+		 * the whole shared set, and only a new session would free it */
+		if (p->rs_init && now - p->recon_started_ms > RECON_STALE_MS &&
+		    now - p->last_seen_ms > RECON_STALE_MS)
+			recon_destroy(&p->rs_init);
+		/* the same condition push_have clears it on, checked here too
+		 * so an idle peer does not hold its set until its next push */
+		if (p->pushed && !p->n_backlog && now - p->last_push_ms > PUSH_DEDUP_MS)
+			pushed_clear(p);
 		/* a peer never heard from gets its first session when it
 		 * greets us (gossip_recon_on_greeting) */
 		if (p->neighbor && p->last_seen_ms && !p->recon_due_ms)

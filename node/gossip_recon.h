@@ -28,6 +28,9 @@ void gossip_recon_on_greeting(node_t *n, struct peer *p);
 /* Objects from p were deferred: reconcile with it again soon. */
 void gossip_recon_soon(struct peer *p);
 void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f);
+/* Once a second: start the sessions due, drop a responder session and our
+ * own with a peer silent for RECON_STALE_MS, and drop pushed sets older
+ * than PUSH_DEDUP_MS (each holds a pointer per object pushed). */
 void gossip_recon_tick(node_t *n);
 /* Start the sessions gossip_recon_soon asked for, when due. */
 void gossip_recon_due(node_t *n);

@@ -3,6 +3,7 @@
  * transport.h.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,13 @@
 #define TP_MAX_DEALERS 2048
 #define TP_MAX_BANS 256
 #define TP_ACCEPT_LOG_MS 10000	/* at most one accept-failure line per this */
+/* How often transport_reap hands free heap memory back to the kernel. In a
+ * 59-node soak, glibc kept about 250 kB per process of freed memory
+ * resident (ZeroMQ's per-connection pipes and buffers, freed when a
+ * connection closes, and message bodies, allocated on its I/O thread's
+ * arena); malloc_trim(0) every 10 s cut the mean RssAnon growth from
+ * warm-up to the end from +870 kB to +584 kB (issue 6). */
+#define TP_TRIM_MS 10000
 
 struct dealer {
 	uint8_t org[SM_ID_LEN];
@@ -40,6 +48,7 @@ struct transport {
 	uint64_t accept_failed;		/* since the last log line */
 	int accept_errno;		/* the last failure's errno */
 	uint64_t accept_logged_ms;	/* when the last line was written */
+	uint64_t trimmed_ms;		/* last malloc_trim */
 	struct ban bans[TP_MAX_BANS];
 	size_t n_bans;
 	transport_stats st;
@@ -419,6 +428,12 @@ size_t transport_reap(transport_t *t, uint64_t idle_ms,
 		} else
 			i++;
 	}
+#ifdef __GLIBC__
+	if (now - t->trimmed_ms >= TP_TRIM_MS) {
+		malloc_trim(0);		/* every arena, pages inside the heaps too */
+		t->trimmed_ms = now;
+	}
+#endif
 	return closed;
 }
 

@@ -24,15 +24,29 @@
 #                       above to mean something.
 #
 #   SOAK_STRICT=1 makes soak_rss_flat and soak_fd_flat FAIL rather than
-#                 SKIP (they fail today: see the report of issue 6); make
-#                 soak sets it.
+#                 SKIP; make soak sets it. They fail today, and not from a
+#                 leak (issue 6, measured with massif and malloc_info): a
+#                 node's RssAnon is mostly libzmq's per-connection pipes
+#                 and buffers (about 50 kB a connection, on its I/O
+#                 thread's arena) and the per-object state of the main
+#                 arena; both follow the working set (peers talked to in
+#                 the last DEALER_IDLE_MS, objects held), and a 120 s run
+#                 ends before that working set is reached. The line "fit:
+#                 kB per descriptor gained" separates the two; growth.tsv
+#                 holds every judged process.
 #   SOAK_SECONDS  workload length (default 60, which `make test` runs; `make
 #                 soak` sets 600). Warm-up is the first quarter (at least
 #                 15 s); its window lasts 10 s.
+#   SOAK_WARM_S   start of the warm-up window instead. A node's working set
+#                 of connections is reached only after DEALER_IDLE_MS (60 s
+#                 in node.c) has reaped the first idle ones: SOAK_WARM_S=75
+#                 with SOAK_SECONDS=120 judges growth past that point.
 #   SOAK_PROFILE  profile (default sim/profiles/jcsip-2014.txt)
 #   SOAK_OUT      results directory (default $BUILD/soak); samples.tsv there
 #                 holds every sample: seconds, node, pid, RssAnon kB,
-#                 VmRSS kB, fds.
+#                 VmRSS kB, fds; growth.tsv one line per judged process:
+#                 node pid, RssAnon kB after warm-up and at the end, fds
+#                 after warm-up and at the end.
 set -u
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -117,7 +131,8 @@ EOF
 # last samples. Only processes seen from before the window to the end of the
 # run count (a restarted node starts a new process and is skipped).
 warm=$(( SECS / 4 )); [ "$warm" -lt 15 ] && warm=15
-awk -F '\t' -v w0="$warm" -v w1=$((warm + 10)) -v wend="$SECS" -v pct="$RSS_PCT" -v slack="$FD_SLACK" -v strict="$STRICT" '
+[ -n "${SOAK_WARM_S:-}" ] && warm=$SOAK_WARM_S
+awk -F '\t' -v growth="$OUT/growth.tsv" -v w0="$warm" -v w1=$((warm + 10)) -v wend="$SECS" -v pct="$RSS_PCT" -v slack="$FD_SLACK" -v strict="$STRICT" '
 {
 	t = $1; k = $2 " " $3
 	if (t > wend) { if ($4 > fin[k]) fin[k] = $4; next }
@@ -148,12 +163,29 @@ END {
 		sa += banon[k]; se += ea; sv0 += bvm[k]; sv1 += evm[k]; sf += fin[k]
 		if (g > pct && ++badr <= 5) rl = rl sprintf(" %s(%d->%d kB, %+.1f%%)", k, banon[k], ea, g)
 		if (ef - bfd[k] > slack && ++badf <= 5) fl = fl sprintf(" %s(%d->%d fds)", k, bfd[k], ef)
+		# per process, for the fit below and for reading by hand
+		dd = ef - bfd[k]; da = ea - banon[k]
+		rx += dd; ry += da; rxy += dd * da; rxx += dd * dd
+		printf "%s\t%d\t%d\t%d\t%d\n", k, banon[k], ea, bfd[k], ef > growth
+	}
+	# Growth of RssAnon against descriptors gained, fitted over the
+	# processes: each ZeroMQ connection (a DEALER costs 2 descriptors, an
+	# accepted one 1) carries about 50 kB of pipe and engine buffers, so a
+	# node that talks to more peers at the end than after warm-up grows
+	# by that much without leaking. The intercept is the growth that
+	# descriptors do not explain.
+	if (n >= 3 && n * rxx - rx * rx > 0) {
+		slope = (n * rxy - rx * ry) / (n * rxx - rx * rx)
+		printf "soak: RssAnon growth %.0f kB mean, descriptors %+.1f mean; fit: %.1f kB per descriptor gained, %.0f kB not explained by descriptors\n", \
+		    ry / n, rx / n, slope, (ry - slope * rx) / n
 	}
 	printf "soak: %d processes lived through %ds..%ds (workload end); RssAnon mean %.0f -> %.0f kB (%.0f kB peak while settling), VmRSS mean %.0f -> %.0f kB; worst RssAnon %+.1f%% (%s), worst fd growth %+d (%s)\n", \
 	    n, w0, tend, n ? sa / n : 0, n ? se / n : 0, n ? sf / n : 0, n ? sv0 / n : 0, n ? sv1 / n : 0, worst, wk, worstf, wf
 	if (n >= 3) print "PASS soak_sampled"; else printf "FAIL soak_sampled: only %d processes lived from warm-up to the end\n", n
 	# known node behaviour (issue 6 report): memory grows with the objects
-	# held, descriptors with peer churn; FAIL only with SOAK_STRICT=1
+	# held and the peers talked to, descriptors with the peers talked to
+	# (at most 2 per DEALER and 1 per accepted connection, per
+	# organization); FAIL only with SOAK_STRICT=1
 	v = strict == 1 ? "FAIL" : "SKIP"
 	if (n && !badr) print "PASS soak_rss_flat"; else if (n) printf "%s soak_rss_flat: %d processes grew over %d%%:%s\n", v, badr, pct, rl
 	if (n && !badf) print "PASS soak_fd_flat"; else if (n) printf "%s soak_fd_flat: %d processes gained descriptors:%s\n", v, badf, fl

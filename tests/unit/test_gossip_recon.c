@@ -1,0 +1,131 @@
+/*
+ * tests/unit/test_gossip_recon.c — what gossip_recon releases on its own:
+ * a peer's pushed set once PUSH_DEDUP_MS (5 s) has passed, a drained
+ * backlog array sized for a large catch-up, and our session with a peer
+ * gone silent. Held on, each grows a node's memory with every peer it ever
+ * reconciled with (issue 6, the soak).
+ *
+ * The peers here are not neighbours, so gossip_recon_tick starts no
+ * session with them and the node needs no store, scope or transport.
+ */
+#include <stdlib.h>
+#include "tests/test.h"
+#include "node/gossip_recon.h"
+#include "node/transport.h"
+
+static scope_entry **fake_pushed(size_t cap)
+{
+	return calloc(cap, sizeof(scope_entry *));
+}
+
+static recon_t *empty_session(void)
+{
+	sm_err err = {0};
+	return recon_new(NULL, 0, NULL, &err);
+}
+
+static void t_tick_drops_old_pushed_set(void)
+{
+	struct peer a = {0}, b = {0}, c = {0};
+	struct peer *peers[] = { &a, &b, &c };
+	node_t n;
+	uint64_t now = now_ms();
+
+	memset(&n, 0, sizeof(n));
+	n.peers = peers;
+	n.n_peers = 3;
+	/* a: last push 6 s ago, nothing queued: dropped */
+	a.pushed = fake_pushed(64);
+	a.cap_pushed = 64;
+	a.n_pushed = 3;
+	a.last_push_ms = now - 6000;
+	/* b: pushed 1 s ago: kept, it still suppresses a second push */
+	b.pushed = fake_pushed(64);
+	b.cap_pushed = 64;
+	b.n_pushed = 3;
+	b.last_push_ms = now - 1000;
+	/* c: old, but its backlog is still being sent: kept */
+	c.pushed = fake_pushed(64);
+	c.cap_pushed = 64;
+	c.n_pushed = 1;
+	c.last_push_ms = now - 60000;
+	c.backlog = calloc(4, sizeof(*c.backlog));
+	c.cap_backlog = 4;
+	c.n_backlog = 1;
+	CHECK(a.pushed && b.pushed && c.pushed && c.backlog);
+
+	gossip_recon_tick(&n);
+	CHECK(a.pushed == NULL && a.n_pushed == 0 && a.cap_pushed == 0);
+	CHECK(b.pushed != NULL && b.n_pushed == 3 && b.cap_pushed == 64);
+	CHECK(c.pushed != NULL && c.n_pushed == 1);
+	for (size_t i = 0; i < 3; i++)
+		gossip_recon_free(peers[i]);
+	CHECK(c.pushed == NULL && c.backlog == NULL && c.cap_backlog == 0);
+}
+
+static void t_tick_drops_session_with_silent_peer(void)
+{
+	struct peer a = {0}, b = {0}, c = {0};
+	struct peer *peers[] = { &a, &b, &c };
+	node_t n;
+	uint64_t now = now_ms();
+
+	memset(&n, 0, sizeof(n));
+	n.peers = peers;
+	n.n_peers = 3;
+	/* a: started 30 s ago, peer silent for 30 s: dropped */
+	a.rs_init = empty_session();
+	a.recon_started_ms = now - 30000;
+	a.last_seen_ms = now - 30000;
+	/* b: old session but the peer spoke 1 s ago (slow, not gone): kept */
+	b.rs_init = empty_session();
+	b.recon_started_ms = now - 30000;
+	b.last_seen_ms = now - 1000;
+	/* c: a session just started with a peer silent for long: kept, it
+	 * is the greeting that may bring it back */
+	c.rs_init = empty_session();
+	c.recon_started_ms = now - 1000;
+	c.last_seen_ms = now - 30000;
+	CHECK(a.rs_init && b.rs_init && c.rs_init);
+
+	gossip_recon_tick(&n);
+	CHECK(a.rs_init == NULL);
+	CHECK(b.rs_init != NULL);
+	CHECK(c.rs_init != NULL);
+	for (size_t i = 0; i < 3; i++)
+		gossip_recon_free(peers[i]);
+	CHECK(b.rs_init == NULL && c.rs_init == NULL);
+}
+
+static void t_pump_frees_large_drained_backlog(void)
+{
+	struct peer big = {0}, small = {0};
+	node_t n;
+
+	memset(&n, 0, sizeof(n));
+	/* everything sent (pos == n): a 4096-slot array is released */
+	big.backlog = calloc(4096, sizeof(*big.backlog));
+	big.cap_backlog = 4096;
+	big.n_backlog = big.backlog_pos = 4096;
+	/* a small one is kept for the next session */
+	small.backlog = calloc(16, sizeof(*small.backlog));
+	small.cap_backlog = 16;
+	small.n_backlog = small.backlog_pos = 16;
+	CHECK(big.backlog && small.backlog);
+
+	CHECK(!gossip_recon_pump(&n, &big));
+	CHECK(big.backlog == NULL && big.cap_backlog == 0 && big.n_backlog == 0 && big.backlog_pos == 0);
+	CHECK(!gossip_recon_pump(&n, &small));
+	CHECK(small.backlog != NULL && small.cap_backlog == 16 && small.n_backlog == 0);
+	gossip_recon_free(&big);
+	gossip_recon_free(&small);
+	CHECK(small.backlog == NULL);
+}
+
+int main(void)
+{
+	RUN(t_tick_drops_old_pushed_set);
+	RUN(t_tick_drops_session_with_silent_peer);
+	RUN(t_pump_frees_large_drained_backlog);
+	TEST_EXIT();
+}
