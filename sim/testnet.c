@@ -42,6 +42,20 @@ static bool s_port_free(int port)
 	return ok;
 }
 
+/* The lowest port the kernel hands out for outgoing connections. */
+static int s_ephemeral_low(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	int lo = 32768, hi = 60999;
+
+	if (f) {
+		if (fscanf(f, "%d %d", &lo, &hi) != 2)
+			lo = 32768;
+		fclose(f);
+	}
+	return lo;
+}
+
 int testnet_init(testnet *t, const profile *p, int base_port, sm_err *err)
 {
 	char self[SIM_MAX_PATH];
@@ -69,8 +83,14 @@ int testnet_init(testnet *t, const profile *p, int base_port, sm_err *err)
 	t->nodes = calloc((size_t)t->n, sizeof(sim_node));
 	if (!t->nodes)
 		return sm_fail(err, SM_ENOMEM, "testnet: out of memory");
-	/* Ports: from base_port (or a pid-derived base) upwards, each checked. */
-	port = base_port > 0 ? base_port : 20000 + (int)(getpid() % 20000);
+	/* Ports: from base_port (or a pid-derived base) upwards, each checked,
+	 * below the kernel's ephemeral range with room for the relay's ports:
+	 * hundreds of nodes make thousands of outgoing connections while the
+	 * later ones start, and a listen port inside the ephemeral range can
+	 * be taken by one of them in between ("Address already in use"). */
+	int span = s_ephemeral_low() - 10000 - 2 * t->n - 64;
+	port = base_port > 0 ? base_port :
+	    span >= 1000 ? 10000 + (int)(getpid() % span) : 20000 + (int)(getpid() % 20000);
 	for (int i = 0; i < t->n; i++) {
 		sim_node *nd = &t->nodes[i];
 		int tries = 0;

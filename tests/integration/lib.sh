@@ -36,7 +36,11 @@ die()  { echo "FAIL ${TEST:-integration}_setup: $1"; exit 1; }
 free_ports() {
 	n=$1
 	for try in 1 2 3 4 5 6 7 8 9 10; do
-		b=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
+		# below the kernel's ephemeral range, which outgoing
+		# connections draw from (a node's port taken by one of them
+		# would be "Address already in use")
+		lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+		b=$((10000 + $(od -An -N2 -tu2 /dev/urandom) % (lo - 10000 - n - 64)))
 		used=$(ss -Htan 2>/dev/null | awk '{print $4}' | sed 's/.*://' |
 			awk -v b="$b" -v n="$n" '$1 >= b && $1 < b + n' | head -1)
 		if [ -z "$used" ]; then
