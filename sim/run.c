@@ -37,6 +37,7 @@ typedef struct run_opts {
 	int recon_ms;		/* nodes' recon_interval_ms (default 2000) */
 	int base_port;
 	bool keep;
+	const char *state_dir;	/* where the testnet's directory goes (default /tmp) */
 	const char *net;	/* "loopback" or "netns" */
 	int link_delay_ms;
 	double loss_pct;
@@ -83,6 +84,9 @@ static void s_usage(FILE *f)
 	    "  --loss PCT    netns: packet loss between any two nodes, in percent\n"
 	    "  --out DIR     summary.json and latency.svg (default build/sim)\n"
 	    "  --keep        keep the testnet's directory (keys, stores, logs)\n"
+	    "  --state-dir DIR  make the testnet's directory in DIR (default /tmp); /dev/shm\n"
+	    "                keeps every store in memory: a real node has a disk of its own,\n"
+	    "                while hundreds of nodes on one machine queue on one disk's fsyncs\n"
 	    "Exit status: 0 all delivered and no leak; 1 leak, loss or crash; 2 error.\n");
 }
 
@@ -98,6 +102,7 @@ static int s_parse(run_opts *o, int argc, char **argv)
 		{ "body-bytes", required_argument, 0, 'B' }, { "idle", required_argument, 0, 'I' },
 		{ "recon-ms", required_argument, 0, 'R' }, { "net", required_argument, 0, 'N' },
 		{ "link-delay", required_argument, 0, 'D' }, { "loss", required_argument, 0, 'L' },
+		{ "state-dir", required_argument, 0, 'T' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -121,6 +126,7 @@ static int s_parse(run_opts *o, int argc, char **argv)
 		case 's': o->wl.seed = strtoull(optarg, NULL, 0); break;
 		case 'o': o->out = optarg; break;
 		case 'k': o->keep = true; break;
+		case 'T': o->state_dir = optarg; break;
 		case 'S': o->settle_s = atof(optarg); break;
 		case 'P': o->base_port = atoi(optarg); break;
 		case 'B': o->wl.body_bytes = (size_t)strtoul(optarg, NULL, 10); break;
@@ -459,7 +465,7 @@ int run_main(int argc, char **argv)
 	for (int k = 0; k < fp.n_story; k++)
 		printf("  fault plan: %s\n", fp.story[k]);
 	fflush(stdout);
-	if (testnet_init(&t, &p, o.base_port, &err) < 0)
+	if (testnet_init(&t, &p, o.base_port, o.state_dir, &err) < 0)
 		goto fail;
 	t.recon_ms = o.recon_ms;
 	t.link_delay_ms = o.link_delay_ms;

@@ -220,7 +220,8 @@ typedef struct testnet {
 	struct linkdelay *relay;	/* the delay relay, owned, or NULL */
 } testnet;
 
-int testnet_init(testnet *t, const profile *p, int base_port, sm_err *err);
+/* state_dir: where the testnet's directory is made (NULL: /tmp). */
+int testnet_init(testnet *t, const profile *p, int base_port, const char *state_dir, sm_err *err);
 int testnet_start(testnet *t, int i, sm_err *err);
 void testnet_kill(testnet *t, int i, int sig);	/* SIGKILL: node goes down */
 void testnet_pause(testnet *t, int i);

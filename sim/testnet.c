@@ -56,7 +56,7 @@ static int s_ephemeral_low(void)
 	return lo;
 }
 
-int testnet_init(testnet *t, const profile *p, int base_port, sm_err *err)
+int testnet_init(testnet *t, const profile *p, int base_port, const char *state_dir, sm_err *err)
 {
 	char self[SIM_MAX_PATH];
 	const char *env = getenv("SIGMESH_SIM_NODE");	/* override, for debugging */
@@ -76,7 +76,9 @@ int testnet_init(testnet *t, const profile *p, int base_port, sm_err *err)
 	if (access(t->sigmeshd, X_OK) < 0)
 		return sm_fail(err, SM_ENOTFOUND, "%s: not found or not executable (build it first)",
 		    t->sigmeshd);
-	snprintf(t->base, sizeof(t->base), "/tmp/smsim.XXXXXX");
+	if (snprintf(t->base, sizeof(t->base), "%s/smsim.XXXXXX", state_dir ? state_dir : "/tmp") >=
+	    (int)sizeof(t->base))
+		return sm_fail(err, SM_EBOUND, "--state-dir: path too long");
 	if (!mkdtemp(t->base))
 		return sm_fail(err, SM_EIO, "mkdtemp: %s", strerror(errno));
 	t->n = p->n_orgs;
