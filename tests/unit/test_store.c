@@ -3,6 +3,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "tests/test.h"
 #include "node/store.h"
@@ -735,17 +736,31 @@ static void test_open_errors(void)
 	rmstore(sub);
 
 	/* read-only directory */
+	snprintf(path, sizeof(path), "%s/ro", dir);
+	mkdir(path, 0500);
 	if (geteuid() == 0) {
-		printf("SKIP test_open_errors: read-only directory check (running as root, "
-		    "which ignores permissions)\n");
+		/* root ignores permissions: check as nobody, in a child (the
+		 * directories above are opened for traversal meanwhile) */
+		pid_t pid;
+		int status = -1;
+		chmod(dir, 0711);
+		if ((pid = fork()) == 0) {
+			sm_err ce = {0};
+			store_t *cs;
+			if (setgid(65534) != 0 || setuid(65534) != 0)
+				_exit(3);
+			cs = store_open(path, 0, &ce);
+			_exit(cs == NULL && ce.code == SM_EPERM && strstr(ce.msg, path) ? 0 : 1);
+		}
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+		CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+		chmod(dir, 0700);
 	} else {
-		snprintf(path, sizeof(path), "%s/ro", dir);
-		mkdir(path, 0500);
 		sm_err_clear(&e);
 		s = store_open(path, 0, &e);
 		CHECKF(s == NULL && e.code == SM_EPERM && strstr(e.msg, path), "%d %s", e.code, e.msg);
-		rmdir(path);
 	}
+	rmdir(path);
 	/* a new directory is created private */
 	struct stat st;
 	snprintf(path, sizeof(path), "%s/fresh", dir);
