@@ -1095,19 +1095,26 @@ static void unpark(node_t *n)
 }
 
 /* Objects the workers have verified, in the order they arrived. */
+/* Take a peer's verified job into the batch (parking it if it came before
+ * its report), and free it. */
+static void take_verified(node_t *n, verify_job *j, struct peer *p)
+{
+	sm_err e = {0};
+
+	if (ingest_job(n, j, p, &e) < 0) {
+		if (e.code == SM_ENOTFOUND)
+			park(n, j);
+		ingest_failed(n, p, &e);
+	}
+	verify_job_free(&j);
+}
+
 static void drain_verified(node_t *n)
 {
 	verify_job *j;
 
 	while ((j = verify_take(n->verify))) {
-		struct peer *p = node_peer(n, j->from, false);
-		sm_err e = {0};
-		if (ingest_job(n, j, p, &e) < 0) {
-			if (e.code == SM_ENOTFOUND)
-				park(n, j);
-			ingest_failed(n, p, &e);
-		}
-		verify_job_free(&j);
+		take_verified(n, j, node_peer(n, j->from, false));
 		if (n->n_pending >= NODE_BATCH) {
 			sm_err ce = {0};
 			node_commit(n, &ce);
@@ -1933,14 +1940,8 @@ static void on_frame(node_t *n, const uint8_t org[SM_ID_LEN], const uint8_t *buf
 				verify_submit(n->verify, j);
 				continue;
 			}
-			sm_err e = {0};
 			verify_run(j, node_me(n), identity_public(n->id)->box_pk, identity_box_sk(n->id));
-			if (ingest_job(n, j, p, &e) < 0) {
-				if (e.code == SM_ENOTFOUND)
-					park(n, j);
-				ingest_failed(n, p, &e);
-			}
-			verify_job_free(&j);
+			take_verified(n, j, p);
 		}
 		break;
 	}

@@ -13,15 +13,7 @@
 #include "tests/tools/mkvectors.c"
 #include <dirent.h>
 #include "tests/test.h"
-
-#define VDIR "tests/vectors"
-#define MAXF 128
-
-typedef struct vfile {
-	char name[128];
-	int n;
-	char *key[MAXF], *val[MAXF];
-} vfile;
+#include "tests/vecfile.h"
 
 static vfile vf[64];
 static int n_vf;
@@ -35,96 +27,21 @@ static int unhex(const char *h, uint8_t *out, size_t max, size_t *n)
 	return sodium_hex2bin(out, max, h, l, NULL, n, NULL);
 }
 
-/* idx-th value of key, or NULL. */
-static const char *get(const vfile *v, const char *key, int idx)
+/* keys-*, roster-* and wire-* vectors belong to other tests. */
+static bool envelope_vector(const char *name)
 {
-	for (int i = 0; i < v->n; i++)
-		if (strcmp(v->key[i], key) == 0 && idx-- == 0)
-			return v->val[i];
-	return NULL;
-}
-
-static int count(const vfile *v, const char *key)
-{
-	int c = 0;
-	while (get(v, key, c))
-		c++;
-	return c;
-}
-
-/* hex value of key equals p[0..n)? */
-static bool hex_eq(const vfile *v, const char *key, int idx, const uint8_t *p, size_t n)
-{
-	uint8_t b[SM_MAX_NOTE + 64];
-	size_t bl;
-	const char *h = get(v, key, idx);
-
-	return h && unhex(h, b, sizeof(b), &bl) == 0 && bl == n && memcmp(b, p, n) == 0;
-}
-
-static uint64_t num(const vfile *v, const char *key)
-{
-	const char *s = get(v, key, 0);
-	return s ? strtoull(s, NULL, 10) : UINT64_MAX;
-}
-
-static int load(const char *path, vfile *v)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t l;
-
-	if (!f)
-		return -1;
-	while ((l = getline(&line, &cap, f)) > 0 && v->n < MAXF) {
-		char *c;
-		while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r'))
-			line[--l] = '\0';
-		if (l == 0 || line[0] == '#' || !(c = strstr(line, ": ")))
-			continue;
-		*c = '\0';
-		v->key[v->n] = strdup(line);
-		v->val[v->n] = strdup(c + 2);
-		v->n++;
-	}
-	free(line);
-	fclose(f);
-	return 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const vfile *)a)->name, ((const vfile *)b)->name);
+	return strncmp(name, "keys-", 5) != 0 && strncmp(name, "roster-", 7) != 0 &&
+	    strncmp(name, "wire-", 5) != 0;
 }
 
 static void load_all(void)
 {
-	DIR *d = opendir(VDIR);
-	struct dirent *de;
-	char path[512];
-
-	if (!d)
-		return;
-	while ((de = readdir(d)) && n_vf < (int)(sizeof(vf) / sizeof(vf[0]))) {
-		size_t l = strlen(de->d_name);
-		/* keys-*, roster-* and wire-* vectors belong to other tests. */
-		if (l < 5 || strcmp(de->d_name + l - 4, ".vec") != 0 ||
-		    strncmp(de->d_name, "keys-", 5) == 0 || strncmp(de->d_name, "roster-", 7) == 0 ||
-		    strncmp(de->d_name, "wire-", 5) == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", VDIR, de->d_name);
-		snprintf(vf[n_vf].name, sizeof(vf[n_vf].name), "%s", de->d_name);
-		if (load(path, &vf[n_vf]) == 0)
-			n_vf++;
-	}
-	closedir(d);
-	qsort(vf, (size_t)n_vf, sizeof(vf[0]), by_name);
+	n_vf = vec_load_dir(vf, (int)(sizeof(vf) / sizeof(vf[0])), envelope_vector);
 }
 
 static uint8_t *object(const vfile *v, size_t *len)
 {
-	const char *h = get(v, "object", 0);
+	const char *h = vec_get(v, "object", 0);
 	uint8_t *b;
 
 	*len = 0;
@@ -140,7 +57,7 @@ static uint8_t *object(const vfile *v, size_t *len)
 static const vfile *find_by_id(const uint8_t id[32])
 {
 	for (int i = 0; i < n_vf; i++)
-		if (hex_eq(&vf[i], "id", 0, id, 32))
+		if (vec_hex_is(&vf[i], "id", 0, id, 32))
 			return &vf[i];
 	return NULL;
 }
@@ -149,31 +66,31 @@ static const vfile *find_by_id(const uint8_t id[32])
 
 static bool ids_eq(const vfile *v, const char *key, uint8_t (*ids)[SM_ID_LEN], uint32_t n)
 {
-	if (count(v, key) != (int)n)
+	if (vec_count(v, key) != (int)n)
 		return false;
 	for (uint32_t i = 0; i < n; i++)
-		if (!hex_eq(v, key, (int)i, ids[i], SM_ID_LEN))
+		if (!vec_hex_is(v, key, (int)i, ids[i], SM_ID_LEN))
 			return false;
 	return true;
 }
 
 static bool rosters_eq(const vfile *v, const sm_roster_ref *r, uint32_t n)
 {
-	if (count(v, "roster_sig") != (int)n || count(v, "roster_version") != (int)n)
+	if (vec_count(v, "roster_sig") != (int)n || vec_count(v, "roster_version") != (int)n)
 		return false;
 	for (uint32_t i = 0; i < n; i++)
-		if (!hex_eq(v, "roster_sig", (int)i, r[i].sig, 32) ||
-		    strtoull(get(v, "roster_version", (int)i), NULL, 10) != r[i].version)
+		if (!vec_hex_is(v, "roster_sig", (int)i, r[i].sig, 32) ||
+		    strtoull(vec_get(v, "roster_version", (int)i), NULL, 10) != r[i].version)
 			return false;
 	return true;
 }
 
 static bool slots_eq(const vfile *v, const sm_keyslot *k, uint32_t n)
 {
-	if (count(v, "slot_org") != (int)n)
+	if (vec_count(v, "slot_org") != (int)n)
 		return false;
 	for (uint32_t i = 0; i < n; i++)
-		if (!hex_eq(v, "slot_org", (int)i, k[i].org, 32))
+		if (!vec_hex_is(v, "slot_org", (int)i, k[i].org, 32))
 			return false;
 	return true;
 }
@@ -182,36 +99,36 @@ static void check_fields(const vfile *v, const sm_msg *m)
 {
 	const char *nm = v->name;
 
-	CHECKF(num(v, "type") == m->type, "%s: type", nm);
-	CHECKF(hex_eq(v, "originator", 0, m->u.h.originator, 32), "%s: originator", nm);
-	CHECKF(num(v, "seq") == m->u.h.seq && num(v, "created") == m->u.h.created_ms, "%s: seq/created", nm);
+	CHECKF(vec_num(v, "type") == m->type, "%s: type", nm);
+	CHECKF(vec_hex_is(v, "originator", 0, m->u.h.originator, 32), "%s: originator", nm);
+	CHECKF(vec_num(v, "seq") == m->u.h.seq && vec_num(v, "created") == m->u.h.created_ms, "%s: seq/created", nm);
 	if (m->type == SM_MSG_REPORT) {
 		const sm_report *r = &m->u.report;
-		CHECKF(num(v, "tlp") == r->tlp && num(v, "federation") == r->aud.federation, "%s: tlp", nm);
+		CHECKF(vec_num(v, "tlp") == r->tlp && vec_num(v, "federation") == r->aud.federation, "%s: tlp", nm);
 		CHECKF(ids_eq(v, "aud_org", r->aud.orgs, r->aud.n_orgs), "%s: aud_org", nm);
 		CHECKF(ids_eq(v, "aud_sig", r->aud.sigs, r->aud.n_sigs), "%s: aud_sig", nm);
 		CHECKF(rosters_eq(v, r->rosters, r->n_rosters), "%s: rosters", nm);
-		CHECKF(num(v, "encrypted") == r->encrypted, "%s: encrypted", nm);
-		CHECKF(r->has_supersedes == (get(v, "supersedes", 0) != NULL) &&
-		    (!r->has_supersedes || hex_eq(v, "supersedes", 0, r->supersedes, 32)), "%s: supersedes", nm);
+		CHECKF(vec_num(v, "encrypted") == r->encrypted, "%s: encrypted", nm);
+		CHECKF(r->has_supersedes == (vec_get(v, "supersedes", 0) != NULL) &&
+		    (!r->has_supersedes || vec_hex_is(v, "supersedes", 0, r->supersedes, 32)), "%s: supersedes", nm);
 		CHECKF(slots_eq(v, r->keys, r->n_keys), "%s: slots", nm);
-		CHECKF(!r->encrypted || hex_eq(v, "nonce", 0, r->nonce, SM_NONCE_LEN), "%s: nonce", nm);
+		CHECKF(!r->encrypted || vec_hex_is(v, "nonce", 0, r->nonce, SM_NONCE_LEN), "%s: nonce", nm);
 	} else if (m->type == SM_MSG_SIGHTING) {
 		const sm_sighting *s = &m->u.sighting;
-		CHECKF(hex_eq(v, "report", 0, s->report, 32), "%s: report", nm);
-		CHECKF(num(v, "kind") == s->kind && num(v, "count") == s->count &&
-		    num(v, "originator_only") == s->originator_only, "%s: kind/count", nm);
-		CHECKF((s->note == NULL) == (get(v, "note", 0) == NULL) &&
-		    (!s->note || hex_eq(v, "note", 0, (const uint8_t *)s->note, strlen(s->note))), "%s: note", nm);
+		CHECKF(vec_hex_is(v, "report", 0, s->report, 32), "%s: report", nm);
+		CHECKF(vec_num(v, "kind") == s->kind && vec_num(v, "count") == s->count &&
+		    vec_num(v, "originator_only") == s->originator_only, "%s: kind/count", nm);
+		CHECKF((s->note == NULL) == (vec_get(v, "note", 0) == NULL) &&
+		    (!s->note || vec_hex_is(v, "note", 0, (const uint8_t *)s->note, strlen(s->note))), "%s: note", nm);
 	} else if (m->type == SM_MSG_RETRACTION) {
 		const sm_retraction *r = &m->u.retraction;
-		CHECKF(hex_eq(v, "report", 0, r->report, 32), "%s: report", nm);
-		CHECKF((r->reason == NULL) == (get(v, "reason", 0) == NULL) &&
-		    (!r->reason || hex_eq(v, "reason", 0, (const uint8_t *)r->reason, strlen(r->reason))),
+		CHECKF(vec_hex_is(v, "report", 0, r->report, 32), "%s: report", nm);
+		CHECKF((r->reason == NULL) == (vec_get(v, "reason", 0) == NULL) &&
+		    (!r->reason || vec_hex_is(v, "reason", 0, (const uint8_t *)r->reason, strlen(r->reason))),
 		    "%s: reason", nm);
 	} else if (m->type == SM_MSG_RELEASE) {
 		const sm_release *r = &m->u.release;
-		CHECKF(hex_eq(v, "report", 0, r->report, 32), "%s: report", nm);
+		CHECKF(vec_hex_is(v, "report", 0, r->report, 32), "%s: report", nm);
 		CHECKF(ids_eq(v, "aud_org", r->add.orgs, r->add.n_orgs), "%s: aud_org", nm);
 		CHECKF(ids_eq(v, "aud_sig", r->add.sigs, r->add.n_sigs), "%s: aud_sig", nm);
 		CHECKF(rosters_eq(v, r->rosters, r->n_rosters), "%s: rosters", nm);
@@ -223,7 +140,7 @@ static void check_fields(const vfile *v, const sm_msg *m)
  * the release) and gets the plaintext, or fails with open_expect. */
 static void check_open(const vfile *v, const sm_msg *m)
 {
-	const char *oe = get(v, "open_expect", 0);
+	const char *oe = vec_get(v, "open_expect", 0);
 	uint8_t plain[4096];
 	size_t plen = 0;
 	sm_msg rep = {0};
@@ -232,7 +149,7 @@ static void check_open(const vfile *v, const sm_msg *m)
 	size_t n_rel = 0;
 	const uint8_t *rid = m->id;
 
-	if (get(v, "plaintext", 0) && unhex(get(v, "plaintext", 0), plain, sizeof(plain), &plen) < 0)
+	if (vec_get(v, "plaintext", 0) && unhex(vec_get(v, "plaintext", 0), plain, sizeof(plain), &plen) < 0)
 		CHECKF(0, "%s: plaintext hex", v->name);
 	if (m->type == SM_MSG_REPORT) {
 		r = &m->u.report;
@@ -250,13 +167,13 @@ static void check_open(const vfile *v, const sm_msg *m)
 		rid = rep.id;
 		rels[0] = &m->u.release;
 		n_rel = 1;
-		if (!get(v, "plaintext", 0) && get(rv, "plaintext", 0))
-			CHECK(unhex(get(rv, "plaintext", 0), plain, sizeof(plain), &plen) == 0);
+		if (!vec_get(v, "plaintext", 0) && vec_get(rv, "plaintext", 0))
+			CHECK(unhex(vec_get(rv, "plaintext", 0), plain, sizeof(plain), &plen) == 0);
 		/* The content key in the vector is the report's. */
 		uint8_t ck[32], want[32];
 		size_t kl;
-		const char *kh = get(v, "content_key", 0);
-		const char *rs = get(rv, "reader_box_seed", 0), *ro_ = get(rv, "reader_org", 0);
+		const char *kh = vec_get(v, "content_key", 0);
+		const char *rs = vec_get(rv, "reader_box_seed", 0), *ro_ = vec_get(rv, "reader_org", 0);
 		uint8_t seed[32], org[32], pk[32], sk[32];
 		if (kh && rs && ro_ && unhex(kh, want, 32, &kl) == 0 && unhex(rs, seed, 32, &kl) == 0 &&
 		    unhex(ro_, org, 32, &kl) == 0) {
@@ -266,12 +183,12 @@ static void check_open(const vfile *v, const sm_msg *m)
 	}
 	if (!r)
 		return;
-	for (int i = 0; get(v, "reader_org", i); i++) {
+	for (int i = 0; vec_get(v, "reader_org", i); i++) {
 		uint8_t org[32], seed[32], pk[32], sk[32], *pt;
 		size_t l, ptl;
 		sm_err e = {0};
-		CHECK(unhex(get(v, "reader_org", i), org, 32, &l) == 0 &&
-		    unhex(get(v, "reader_box_seed", i), seed, 32, &l) == 0);
+		CHECK(unhex(vec_get(v, "reader_org", i), org, 32, &l) == 0 &&
+		    unhex(vec_get(v, "reader_box_seed", i), seed, 32, &l) == 0);
 		crypto_box_seed_keypair(pk, sk, seed);
 		pt = msg_report_open(r, rid, rels, n_rel, org, pk, sk, &ptl, &e);
 		if (oe) {
@@ -291,7 +208,7 @@ static void check_open(const vfile *v, const sm_msg *m)
 /* Rebuild from the decoded fields with the vector's randomness. */
 static void check_rebuild(const vfile *v, const sm_msg *m, const uint8_t *obj, size_t len)
 {
-	const char *rng = get(v, "rng_seed", 0), *ss = get(v, "signer_sign_seed", 0);
+	const char *rng = vec_get(v, "rng_seed", 0), *ss = vec_get(v, "signer_sign_seed", 0);
 	uint8_t seed[32], pk[32], sk[64], *b = NULL, plain[4096], ck[32];
 	sm_recipient rc[16];
 	size_t l, bl = 0, plen = 0;
@@ -302,16 +219,16 @@ static void check_rebuild(const vfile *v, const sm_msg *m, const uint8_t *obj, s
 		return;
 	CHECK(unhex(ss, seed, 32, &l) == 0);
 	crypto_sign_seed_keypair(pk, sk, seed);
-	CHECKF(hex_eq(v, "signer_pk", 0, pk, 32), "%s: signer_pk", v->name);
-	for (; get(v, "recipient_org", (int)nr) && nr < 16; nr++)
-		CHECK(unhex(get(v, "recipient_org", (int)nr), rc[nr].org, 32, &l) == 0 &&
-		    unhex(get(v, "recipient_box_pk", (int)nr), rc[nr].box_pk, 32, &l) == 0);
+	CHECKF(vec_hex_is(v, "signer_pk", 0, pk, 32), "%s: signer_pk", v->name);
+	for (; vec_get(v, "recipient_org", (int)nr) && nr < 16; nr++)
+		CHECK(unhex(vec_get(v, "recipient_org", (int)nr), rc[nr].org, 32, &l) == 0 &&
+		    unhex(vec_get(v, "recipient_box_pk", (int)nr), rc[nr].box_pk, 32, &l) == 0);
 	drng_seed(rng);
 	switch (m->type) {
 	case SM_MSG_REPORT: {
 		const sm_report *r = &m->u.report;
 		if (r->encrypted)
-			CHECK(unhex(get(v, "plaintext", 0), plain, sizeof(plain), &plen) == 0);
+			CHECK(unhex(vec_get(v, "plaintext", 0), plain, sizeof(plain), &plen) == 0);
 		b = msg_report_build(r, r->encrypted ? plain : r->data, r->encrypted ? plen : r->data_len,
 		    r->encrypted, rc, nr, sk, NULL, &bl, &e);
 		break;
@@ -323,7 +240,7 @@ static void check_rebuild(const vfile *v, const sm_msg *m, const uint8_t *obj, s
 		b = msg_retraction_build(&m->u.retraction, sk, &bl, &e);
 		break;
 	case SM_MSG_RELEASE:
-		CHECK(unhex(get(v, "content_key", 0), ck, 32, &l) == 0);
+		CHECK(unhex(vec_get(v, "content_key", 0), ck, 32, &l) == 0);
 		b = msg_release_build(&m->u.release, ck, rc, nr, sk, &bl, &e);
 		break;
 	}
@@ -337,7 +254,7 @@ static void test_vectors_present(void)
 	int ok = 0, bad = 0;
 
 	for (int i = 0; i < n_vf; i++) {
-		const char *x = get(&vf[i], "expect", 0);
+		const char *x = vec_get(&vf[i], "expect", 0);
 		if (x && strcmp(x, "ok") == 0)
 			ok++;
 		else if (x)
@@ -351,7 +268,7 @@ static void test_vectors(void)
 {
 	for (int i = 0; i < n_vf; i++) {
 		const vfile *v = &vf[i];
-		const char *x = get(v, "expect", 0);
+		const char *x = vec_get(v, "expect", 0);
 		size_t len;
 		uint8_t *obj = object(v, &len);
 		sm_msg m;
@@ -375,9 +292,9 @@ static void test_vectors(void)
 			if (rc == 0) {
 				uint8_t id[32];
 				msg_object_id(obj, len, id);
-				CHECKF(!get(v, "id", 0) || (hex_eq(v, "id", 0, m.id, 32) && memcmp(id, m.id, 32) == 0),
+				CHECKF(!vec_get(v, "id", 0) || (vec_hex_is(v, "id", 0, m.id, 32) && memcmp(id, m.id, 32) == 0),
 				    "%s: id", v->name);
-				if (get(v, "type", 0))
+				if (vec_get(v, "type", 0))
 					check_fields(v, &m);
 				check_open(v, &m);
 				check_rebuild(v, &m, obj, len);
@@ -395,10 +312,6 @@ int main(void)
 	load_all();
 	RUN(test_vectors_present);
 	RUN(test_vectors);
-	for (int i = 0; i < n_vf; i++)
-		for (int j = 0; j < vf[i].n; j++) {
-			free(vf[i].key[j]);
-			free(vf[i].val[j]);
-		}
+	vec_free(vf, n_vf);
 	TEST_EXIT();
 }

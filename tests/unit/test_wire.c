@@ -28,132 +28,29 @@
 #include <string.h>
 #include <sodium.h>
 #include "tests/test.h"
+#include "tests/vecfile.h"
 #include "proto/codec.h"
 #include "proto/wire.h"
 
-#define VDIR "tests/vectors"
 #define MAXV 64
-#define MAXL 32
-
-typedef struct vfile {
-	char name[128];
-	int n;
-	char *key[MAXL], *val[MAXL];
-} vfile;
 
 static vfile vf[MAXV];
 static int n_vf;
 static wire_frame fr;	/* about 100 KiB: not on the stack */
 
-/* ---- vector files ------------------------------------------------------ */
-
-static const char *get(const vfile *v, const char *key, int idx)
+static bool wire_vector(const char *name)
 {
-	for (int i = 0; i < v->n; i++)
-		if (strcmp(v->key[i], key) == 0 && idx-- == 0)
-			return v->val[i];
-	return NULL;
-}
-
-static int count(const vfile *v, const char *key)
-{
-	int c = 0;
-	while (get(v, key, c))
-		c++;
-	return c;
-}
-
-static uint64_t num(const vfile *v, const char *key)
-{
-	const char *s = get(v, key, 0);
-	return s ? strtoull(s, NULL, 10) : UINT64_MAX;
-}
-
-/* Hex value of key idx as a fresh malloc'd buffer (caller frees), or NULL. */
-static uint8_t *hexval(const vfile *v, const char *key, int idx, size_t *n)
-{
-	const char *h = get(v, key, idx);
-	size_t l;
-	uint8_t *b;
-
-	*n = 0;
-	if (!h || (l = strlen(h)) % 2 || !(b = malloc(l / 2 + 1)))
-		return NULL;
-	if (sodium_hex2bin(b, l / 2 + 1, h, l, NULL, n, NULL) < 0 || *n != l / 2) {
-		free(b);
-		return NULL;
-	}
-	return b;
-}
-
-static bool hex_is(const vfile *v, const char *key, int idx, const uint8_t *p, size_t n)
-{
-	size_t l;
-	uint8_t *b = hexval(v, key, idx, &l);
-	bool eq = b && l == n && (n == 0 || memcmp(b, p, n) == 0);
-
-	free(b);
-	return eq;
-}
-
-static int load(const char *path, vfile *v)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t l;
-
-	if (!f)
-		return -1;
-	while ((l = getline(&line, &cap, f)) > 0 && v->n < MAXL) {
-		char *c;
-		while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r'))
-			line[--l] = '\0';
-		if (l == 0 || line[0] == '#' || !(c = strstr(line, ": ")))
-			continue;
-		*c = '\0';
-		v->key[v->n] = strdup(line);
-		v->val[v->n] = strdup(c + 2);
-		v->n++;
-	}
-	free(line);
-	fclose(f);
-	return 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const vfile *)a)->name, ((const vfile *)b)->name);
+	return strncmp(name, "wire-", 5) == 0;
 }
 
 static void load_all(void)
 {
-	DIR *d = opendir(VDIR);
-	struct dirent *de;
-	char path[512];
-
-	if (!d)
-		return;
-	while ((de = readdir(d)) && n_vf < MAXV) {
-		size_t l = strlen(de->d_name);
-		if (l < 9 || strncmp(de->d_name, "wire-", 5) != 0 || strcmp(de->d_name + l - 4, ".vec") != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", VDIR, de->d_name);
-		snprintf(vf[n_vf].name, sizeof(vf[n_vf].name), "%s", de->d_name);
-		if (load(path, &vf[n_vf]) == 0)
-			n_vf++;
-	}
-	closedir(d);
-	qsort(vf, (size_t)n_vf, sizeof(vf[0]), by_name);
+	n_vf = vec_load_dir(vf, MAXV, wire_vector);
 }
 
 static void free_all(void)
 {
-	for (int i = 0; i < n_vf; i++)
-		for (int j = 0; j < vf[i].n; j++) {
-			free(vf[i].key[j]);
-			free(vf[i].val[j]);
-		}
+	vec_free(vf, n_vf);
 }
 
 /* ---- good vectors: decode gives the fields, the fields give the bytes ---- */
@@ -164,50 +61,50 @@ static void check_fields(const vfile *v, const wire_frame *f)
 	const char *nm = v->name;
 	int c;
 
-	CHECKF(f->kind == num(v, "kind"), "%s: kind %u", nm, f->kind);
+	CHECKF(f->kind == vec_num(v, "kind"), "%s: kind %u", nm, f->kind);
 	switch (f->kind) {
 	case WIRE_HELLO:
-		c = count(v, "head_sig");
-		CHECKF(f->n_heads == (uint32_t)c && count(v, "head_version") == c, "%s: %u heads", nm, f->n_heads);
+		c = vec_count(v, "head_sig");
+		CHECKF(f->n_heads == (uint32_t)c && vec_count(v, "head_version") == c, "%s: %u heads", nm, f->n_heads);
 		for (int i = 0; i < c && i < (int)f->n_heads; i++) {
-			CHECKF(hex_is(v, "head_sig", i, f->heads[i].sig, SM_ID_LEN), "%s: head %d sig", nm, i);
-			CHECKF(f->heads[i].version == strtoull(get(v, "head_version", i), NULL, 10),
+			CHECKF(vec_hex_is(v, "head_sig", i, f->heads[i].sig, SM_ID_LEN), "%s: head %d sig", nm, i);
+			CHECKF(f->heads[i].version == strtoull(vec_get(v, "head_version", i), NULL, 10),
 			    "%s: head %d version %llu", nm, i, (unsigned long long)f->heads[i].version);
 		}
-		CHECKF(f->started_ms == num(v, "started"), "%s: started %llu", nm,
+		CHECKF(f->started_ms == vec_num(v, "started"), "%s: started %llu", nm,
 		    (unsigned long long)f->started_ms);
 		break;
 	case WIRE_OBJECTS:
-		c = count(v, "obj");
+		c = vec_count(v, "obj");
 		CHECKF(f->n_objs == (uint32_t)c, "%s: %u objects", nm, f->n_objs);
 		for (int i = 0; i < c && i < (int)f->n_objs; i++)
-			CHECKF(hex_is(v, "obj", i, f->objs[i], f->obj_lens[i]), "%s: object %d", nm, i);
+			CHECKF(vec_hex_is(v, "obj", i, f->objs[i], f->obj_lens[i]), "%s: object %d", nm, i);
 		break;
 	case WIRE_IHAVE:
 	case WIRE_WANT:
-		c = count(v, "id");
+		c = vec_count(v, "id");
 		CHECKF(f->n_ids == (uint32_t)c, "%s: %u ids", nm, f->n_ids);
 		for (int i = 0; i < c && i < (int)f->n_ids; i++)
-			CHECKF(hex_is(v, "id", i, f->ids[i], SM_ID_LEN), "%s: id %d", nm, i);
-		CHECKF(f->graft == (f->kind == WIRE_WANT && num(v, "graft") == 1), "%s: graft", nm);
+			CHECKF(vec_hex_is(v, "id", i, f->ids[i], SM_ID_LEN), "%s: id %d", nm, i);
+		CHECKF(f->graft == (f->kind == WIRE_WANT && vec_num(v, "graft") == 1), "%s: graft", nm);
 		break;
 	case WIRE_PRUNE:
-		CHECKF(hex_is(v, "sig", 0, f->sig, SM_ID_LEN), "%s: scope", nm);
+		CHECKF(vec_hex_is(v, "sig", 0, f->sig, SM_ID_LEN), "%s: scope", nm);
 		break;
 	case WIRE_ROSTER:
-		c = count(v, "entry");
-		CHECKF(hex_is(v, "sig", 0, f->sig, SM_ID_LEN), "%s: sig", nm);
-		CHECKF(f->from == num(v, "from"), "%s: from %llu", nm, (unsigned long long)f->from);
+		c = vec_count(v, "entry");
+		CHECKF(vec_hex_is(v, "sig", 0, f->sig, SM_ID_LEN), "%s: sig", nm);
+		CHECKF(f->from == vec_num(v, "from"), "%s: from %llu", nm, (unsigned long long)f->from);
 		CHECKF(f->n_entries == (uint32_t)c, "%s: %u entries", nm, f->n_entries);
 		for (int i = 0; i < c && i < (int)f->n_entries; i++)
-			CHECKF(hex_is(v, "entry", i, f->entries[i], f->entry_lens[i]), "%s: entry %d", nm, i);
+			CHECKF(vec_hex_is(v, "entry", i, f->entries[i], f->entry_lens[i]), "%s: entry %d", nm, i);
 		break;
 	case WIRE_RECON:
-		CHECKF(f->session == num(v, "session"), "%s: session %llu", nm,
+		CHECKF(f->session == vec_num(v, "session"), "%s: session %llu", nm,
 		    (unsigned long long)f->session);
-		CHECKF(f->recon != NULL && hex_is(v, "msg", 0, f->recon, f->recon_len), "%s: msg", nm);
-		CHECKF(f->recon_fin == (num(v, "fin") == 1), "%s: fin", nm);
-		CHECKF(f->recon_direct == (num(v, "direct") == 1), "%s: direct", nm);
+		CHECKF(f->recon != NULL && vec_hex_is(v, "msg", 0, f->recon, f->recon_len), "%s: msg", nm);
+		CHECKF(f->recon_fin == (vec_num(v, "fin") == 1), "%s: fin", nm);
+		CHECKF(f->recon_direct == (vec_num(v, "direct") == 1), "%s: direct", nm);
 		break;
 	default:
 		CHECKF(0, "%s: kind %u has no field checks", nm, f->kind);
@@ -227,73 +124,73 @@ static uint8_t *encode_fields(const vfile *v, size_t *len)
 	uint8_t *t;
 
 	*len = 0;
-	switch (num(v, "kind")) {
+	switch (vec_num(v, "kind")) {
 	case WIRE_HELLO:
-		c = count(v, "head_sig");
+		c = vec_count(v, "head_sig");
 		if (c > 8)
 			return NULL;
 		for (int i = 0; i < c; i++) {
-			if (!(t = hexval(v, "head_sig", i, &l)) || l != SM_ID_LEN) {
+			if (!(t = vec_hex(v, "head_sig", i, &l)) || l != SM_ID_LEN) {
 				free(t);
 				return NULL;
 			}
 			memcpy(heads[i].sig, t, SM_ID_LEN);
 			free(t);
-			heads[i].version = strtoull(get(v, "head_version", i), NULL, 10);
+			heads[i].version = strtoull(vec_get(v, "head_version", i), NULL, 10);
 		}
-		return wire_hello(heads, (uint32_t)c, num(v, "started"), len);
+		return wire_hello(heads, (uint32_t)c, vec_num(v, "started"), len);
 	case WIRE_IHAVE:
 	case WIRE_WANT:
-		c = count(v, "id");
+		c = vec_count(v, "id");
 		if (c > 8)
 			return NULL;
 		for (int i = 0; i < c; i++) {
-			if (!(t = hexval(v, "id", i, &l)) || l != SM_ID_LEN) {
+			if (!(t = vec_hex(v, "id", i, &l)) || l != SM_ID_LEN) {
 				free(t);
 				return NULL;
 			}
 			memcpy(ids[i], t, SM_ID_LEN);
 			free(t);
 		}
-		return wire_ids((uint8_t)num(v, "kind"), (const uint8_t (*)[SM_ID_LEN])ids, (uint32_t)c,
-		    num(v, "graft") == 1, len);
+		return wire_ids((uint8_t)vec_num(v, "kind"), (const uint8_t (*)[SM_ID_LEN])ids, (uint32_t)c,
+		    vec_num(v, "graft") == 1, len);
 	case WIRE_PRUNE:
 	case WIRE_ROSTER:
-		if (!(t = hexval(v, "sig", 0, &l)) || l != SM_ID_LEN) {
+		if (!(t = vec_hex(v, "sig", 0, &l)) || l != SM_ID_LEN) {
 			free(t);
 			return NULL;
 		}
 		memcpy(sig, t, SM_ID_LEN);
 		free(t);
-		if (num(v, "kind") == WIRE_PRUNE)
+		if (vec_num(v, "kind") == WIRE_PRUNE)
 			return wire_prune(sig, len);
 		/* fall through to read the entries */
 		break;
 	case WIRE_OBJECTS:
 		break;
 	case WIRE_RECON:
-		if (!(t = hexval(v, "msg", 0, &l)))
+		if (!(t = vec_hex(v, "msg", 0, &l)))
 			return NULL;
-		out = wire_recon(num(v, "session"), num(v, "fin") == 1, num(v, "direct") == 1, t, l, len);
+		out = wire_recon(vec_num(v, "session"), vec_num(v, "fin") == 1, vec_num(v, "direct") == 1, t, l, len);
 		free(t);
 		return out;
 	default:
 		return NULL;
 	}
 	/* OBJECTS and ROSTER: a list of bins. */
-	const char *key = num(v, "kind") == WIRE_OBJECTS ? "obj" : "entry";
-	c = count(v, key);
+	const char *key = vec_num(v, "kind") == WIRE_OBJECTS ? "obj" : "entry";
+	c = vec_count(v, key);
 	if (c > WIRE_MAX_ENTRIES)
 		return NULL;
 	for (int i = 0; i < c; i++) {
-		if (!(bufs[i] = hexval(v, key, i, &lens[i])))
+		if (!(bufs[i] = vec_hex(v, key, i, &lens[i])))
 			goto out;
 		ptrs[i] = bufs[i];
 	}
-	if (num(v, "kind") == WIRE_OBJECTS)
+	if (vec_num(v, "kind") == WIRE_OBJECTS)
 		out = wire_objects(ptrs, lens, (uint32_t)c, len);
 	else
-		out = wire_roster(sig, num(v, "from"), ptrs, lens, (uint32_t)c, len);
+		out = wire_roster(sig, vec_num(v, "from"), ptrs, lens, (uint32_t)c, len);
 out:
 	for (int i = 0; i < c; i++)
 		free(bufs[i]);
@@ -306,15 +203,15 @@ static void test_wire_vectors_present(void)
 	bool kinds[WIRE_KIND_MAX] = {0};
 
 	for (int i = 0; i < n_vf; i++) {
-		const char *x = get(&vf[i], "expect", 0);
+		const char *x = vec_get(&vf[i], "expect", 0);
 		char want[160];
-		snprintf(want, sizeof(want), "%s.vec", get(&vf[i], "name", 0) ? get(&vf[i], "name", 0) : "");
+		snprintf(want, sizeof(want), "%s.vec", vec_get(&vf[i], "name", 0) ? vec_get(&vf[i], "name", 0) : "");
 		CHECKF(strcmp(want, vf[i].name) == 0, "%s: name line does not match the file", vf[i].name);
-		CHECKF(x && get(&vf[i], "frame", 0), "%s: no expect or frame line", vf[i].name);
+		CHECKF(x && vec_get(&vf[i], "frame", 0), "%s: no expect or frame line", vf[i].name);
 		if (x && strcmp(x, "ok") == 0) {
 			ok++;
-			if (num(&vf[i], "kind") < WIRE_KIND_MAX)
-				kinds[num(&vf[i], "kind")] = true;
+			if (vec_num(&vf[i], "kind") < WIRE_KIND_MAX)
+				kinds[vec_num(&vf[i], "kind")] = true;
 		} else if (x) {
 			bad++;
 		}
@@ -330,14 +227,14 @@ static void test_wire_good_vectors(void)
 {
 	for (int i = 0; i < n_vf; i++) {
 		const vfile *v = &vf[i];
-		const char *x = get(v, "expect", 0);
+		const char *x = vec_get(v, "expect", 0);
 		size_t len, elen;
 		uint8_t *buf, *enc;
 		sm_err e = {0};
 
 		if (!x || strcmp(x, "ok") != 0)
 			continue;
-		buf = hexval(v, "frame", 0, &len);
+		buf = vec_hex(v, "frame", 0, &len);
 		CHECKF(buf != NULL, "%s: frame", v->name);
 		if (!buf)
 			continue;
@@ -356,7 +253,7 @@ static void test_wire_bad_vectors(void)
 {
 	for (int i = 0; i < n_vf; i++) {
 		const vfile *v = &vf[i];
-		const char *x = get(v, "expect", 0);
+		const char *x = vec_get(v, "expect", 0);
 		size_t len;
 		uint8_t *buf;
 		sm_err e = {0};
@@ -365,7 +262,7 @@ static void test_wire_bad_vectors(void)
 		if (!x || strncmp(x, "error ", 6) != 0)
 			continue;
 		code = atoi(x + 6);
-		buf = hexval(v, "frame", 0, &len);
+		buf = vec_hex(v, "frame", 0, &len);
 		CHECKF(buf != NULL && code > SM_OK && code < SM_ECODE_MAX, "%s: frame or code", v->name);
 		if (!buf)
 			continue;
