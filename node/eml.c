@@ -369,6 +369,7 @@ static void scan_text(walk *w, const char *text, bool html)
 {
 	GMatchInfo *mi = NULL;
 	char *buf = NULL;
+	gchar *valid = NULL;
 
 	if (!text || !url_re)
 		return;
@@ -393,6 +394,17 @@ static void scan_text(walk *w, const char *text, bool html)
 		*o = '\0';
 		text = buf;
 	}
+	/* GRegex in UTF-8 mode requires valid UTF-8 (PCRE2's JIT reads past
+	 * the end of a truncated sequence; a fuzzed mail crashed it), and a
+	 * part whose charset lies can hand us anything: repair it first. */
+	if (!g_utf8_validate(text, -1, NULL)) {
+		if (!(valid = g_utf8_make_valid(text, -1))) {
+			w->oom = 1;
+			free(buf);
+			return;
+		}
+		text = valid;
+	}
 	g_regex_match(url_re, text, 0, &mi);
 	while (g_match_info_matches(mi)) {
 		int s, e;
@@ -401,6 +413,7 @@ static void scan_text(walk *w, const char *text, bool html)
 		g_match_info_next(mi, NULL);
 	}
 	g_match_info_free(mi);
+	g_free(valid);
 	free(buf);
 }
 
