@@ -1,8 +1,19 @@
 /*
  * keys/federation.c — the rosters a node knows; see federation.h.
  *
- * A handful of SIGs (J-CSIP had 6 to 11), so a flat array and linear scans
- * over SIGs are the right size; within a roster lookups use its own index.
+ * A handful of SIGs (J-CSIP had 6 to 11; a scale-1000 testnet has 40), so
+ * the rosters are a flat array. Questions about one organization ("is it
+ * a member anywhere", "its newest keys", "do two orgs share a SIG", "whose
+ * transport key is this") are asked for every frame and every ZAP
+ * request, so they go through an index over the head memberships of all
+ * rosters: organizations sorted by id, each with its newest record and a
+ * bit per SIG it is in, and the same sorted by transport key. The index is
+ * a cache: it is rebuilt on the first lookup after any roster changed,
+ * whether through federation_add or a roster_append on a roster the
+ * federation holds (the sum of the roster versions then grows: versions
+ * only grow). A removed member is therefore refused from the next lookup
+ * on. If the rebuild fails (out of memory) every lookup says "not a
+ * member": the node refuses rather than admits.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -11,14 +22,46 @@
 
 #define FED_MAX_SIGS 256
 
+struct fed_org {
+	uint8_t org[SM_ID_LEN];
+	const roster_member *cur;	/* newest key version among its SIGs */
+	uint8_t sigs[FED_MAX_SIGS / 8];	/* bit i: a head member of r[i] */
+};
+
+struct fed_index {
+	bool ok;			/* built, for the versions in stamp */
+	uint64_t stamp;			/* sum of roster versions when built */
+	struct fed_org *orgs;		/* owned, sorted by org */
+	size_t n_orgs;
+	uint32_t *by_curve;		/* owned, orgs[] positions sorted by
+					 * cur->id.curve_pk */
+};
+
 struct federation {
 	roster_t **r;		/* owned */
 	size_t n, cap;
+	struct fed_index *ix;	/* owned; a cache, so const lookups may rebuild it */
 };
 
 federation_t *federation_new(void)
 {
-	return calloc(1, sizeof(federation_t));
+	federation_t *f = calloc(1, sizeof(federation_t));
+
+	if (f && !(f->ix = calloc(1, sizeof(*f->ix)))) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+static void index_clear(struct fed_index *ix)
+{
+	free(ix->orgs);
+	free(ix->by_curve);
+	ix->orgs = NULL;
+	ix->by_curve = NULL;
+	ix->n_orgs = 0;
+	ix->ok = false;
 }
 
 void federation_destroy(federation_t **fp)
@@ -30,6 +73,8 @@ void federation_destroy(federation_t **fp)
 	for (size_t i = 0; i < f->n; i++)
 		roster_destroy(&f->r[i]);
 	free(f->r);
+	index_clear(f->ix);
+	free(f->ix);
 	free(f);
 	*fp = NULL;
 }
@@ -70,6 +115,7 @@ int federation_add(federation_t *f, roster_t *r, sm_err *err)
 			}
 			roster_destroy(&f->r[i]);
 			f->r[i] = r;
+			f->ix->ok = false;	/* it pointed into the old roster */
 			return 0;
 		}
 		if (!strcmp(roster_name(f->r[i]), name)) {
@@ -92,6 +138,7 @@ int federation_add(federation_t *f, roster_t *r, sm_err *err)
 		f->cap = c;
 	}
 	f->r[f->n++] = r;
+	f->ix->ok = false;
 	return 0;
 }
 
@@ -169,45 +216,168 @@ roster_t *federation_find_name(const federation_t *f, const char *name)
 	return NULL;
 }
 
-const roster_member *federation_member(const federation_t *f, const uint8_t org[SM_ID_LEN])
+/* ---- the membership index ------------------------------------------- */
+
+struct hit {
+	const roster_member *m;
+	uint32_t sig;
+};
+
+static int cmp_hit(const void *a, const void *b)
 {
-	const roster_member *best = NULL, *m;
+	const struct hit *x = a, *y = b;
+	int c = memcmp(x->m->id.org, y->m->id.org, SM_ID_LEN);
+	return c ? c : (x->sig > y->sig) - (x->sig < y->sig);
+}
+
+static int cmp_curve(const void *a, const void *b, void *ctx)
+{
+	const struct fed_org *o = ctx;
+	return memcmp(o[*(const uint32_t *)a].cur->id.curve_pk, o[*(const uint32_t *)b].cur->id.curve_pk, 32);
+}
+
+static uint64_t stamp_of(const federation_t *f)
+{
+	uint64_t s = 0;
 
 	for (size_t i = 0; i < f->n; i++)
-		if ((m = roster_find(f->r[i], 0, org)) && (!best || m->id.key_version > best->id.key_version))
-			best = m;
-	return best;
+		s += roster_version(f->r[i]);
+	return s;
+}
+
+static int index_build(const federation_t *f, struct fed_index *ix)
+{
+	struct hit *h = NULL;
+	size_t nh = 0, cap = 0;
+	int rc = -1;
+
+	index_clear(ix);
+	for (size_t i = 0; i < f->n; i++) {
+		uint32_t k;
+		const roster_member *m = roster_members(f->r[i], 0, &k);
+		if (!m && roster_version(f->r[i]) > 0)
+			goto out;	/* out of memory */
+		if (nh + k > cap) {
+			size_t c = cap ? 2 * cap : 256;
+			while (c < nh + k)
+				c *= 2;
+			struct hit *q = realloc(h, c * sizeof(*q));
+			if (!q)
+				goto out;
+			h = q;
+			cap = c;
+		}
+		for (uint32_t j = 0; j < k; j++) {
+			h[nh].m = &m[j];
+			h[nh++].sig = (uint32_t)i;
+		}
+	}
+	if (nh) {
+		qsort(h, nh, sizeof(*h), cmp_hit);
+		if (!(ix->orgs = calloc(nh, sizeof(*ix->orgs))) ||
+		    !(ix->by_curve = malloc(nh * sizeof(*ix->by_curve))))
+			goto out;
+	}
+	for (size_t i = 0; i < nh; i++) {
+		struct fed_org *o = ix->n_orgs ? &ix->orgs[ix->n_orgs - 1] : NULL;
+		if (!o || memcmp(o->org, h[i].m->id.org, SM_ID_LEN) != 0) {
+			o = &ix->orgs[ix->n_orgs++];
+			memcpy(o->org, h[i].m->id.org, SM_ID_LEN);
+		}
+		if (!o->cur || h[i].m->id.key_version > o->cur->id.key_version)
+			o->cur = h[i].m;
+		o->sigs[h[i].sig / 8] |= (uint8_t)(1u << (h[i].sig % 8));
+	}
+	for (size_t i = 0; i < ix->n_orgs; i++)
+		ix->by_curve[i] = (uint32_t)i;
+	if (ix->n_orgs > 1)
+		qsort_r(ix->by_curve, ix->n_orgs, sizeof(*ix->by_curve), cmp_curve, ix->orgs);
+	ix->stamp = stamp_of(f);
+	ix->ok = true;
+	rc = 0;
+out:
+	free(h);
+	if (rc < 0)
+		index_clear(ix);
+	return rc;
+}
+
+/* The index entry of org, or NULL (also when the index cannot be built). */
+static const struct fed_org *org_entry(const federation_t *f, const uint8_t org[SM_ID_LEN])
+{
+	struct fed_index *ix = f->ix;
+	size_t lo = 0, hi;
+
+	if ((!ix->ok || ix->stamp != stamp_of(f)) && index_build(f, ix) < 0)
+		return NULL;
+	hi = ix->n_orgs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(ix->orgs[mid].org, org, SM_ID_LEN);
+		if (c == 0)
+			return &ix->orgs[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const roster_member *federation_member(const federation_t *f, const uint8_t org[SM_ID_LEN])
+{
+	const struct fed_org *o = org_entry(f, org);
+	return o ? o->cur : NULL;
 }
 
 bool federation_org_by_curve(const federation_t *f, const uint8_t curve_pk[32], uint8_t org[SM_ID_LEN])
 {
-	for (size_t i = 0; i < f->n; i++) {
-		uint32_t n;
-		const roster_member *m = roster_members(f->r[i], 0, &n);
-		for (uint32_t k = 0; m && k < n; k++) {
-			if (sodium_memcmp(m[k].id.curve_pk, curve_pk, 32) != 0)
-				continue;
-			/* a member that rotated in one SIG but not yet in another
-			 * must not be reachable with its old transport key */
-			const roster_member *cur = federation_member(f, m[k].id.org);
-			if (cur && sodium_memcmp(cur->id.curve_pk, curve_pk, 32) == 0) {
-				memcpy(org, m[k].id.org, SM_ID_LEN);
-				return true;
-			}
-		}
+	struct fed_index *ix = f->ix;
+	size_t lo = 0, hi, at;
+
+	if ((!ix->ok || ix->stamp != stamp_of(f)) && index_build(f, ix) < 0)
+		return false;
+	/* Only each org's newest key is in by_curve: a member that rotated
+	 * in one SIG but not yet in another must not be reachable with its
+	 * old transport key. Transport keys are public, so the binary search
+	 * need not be constant-time. */
+	hi = ix->n_orgs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (memcmp(ix->orgs[ix->by_curve[mid]].cur->id.curve_pk, curve_pk, 32) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return false;
+	if (lo >= ix->n_orgs || memcmp(ix->orgs[ix->by_curve[lo]].cur->id.curve_pk, curve_pk, 32) != 0)
+		return false;
+	at = lo;
+	/* two organizations claiming one transport key (each card is signed
+	 * by its own org key, so this takes a copied key): admit neither */
+	if (at + 1 < ix->n_orgs &&
+	    memcmp(ix->orgs[ix->by_curve[at + 1]].cur->id.curve_pk, curve_pk, 32) == 0)
+		return false;
+	memcpy(org, ix->orgs[ix->by_curve[at]].org, SM_ID_LEN);
+	return true;
 }
 
 bool federation_is_member(const federation_t *f, const uint8_t org[SM_ID_LEN])
 {
-	return federation_member(f, org) != NULL;
+	return org_entry(f, org) != NULL;
 }
 
 bool federation_share_sig(const federation_t *f, const uint8_t a[SM_ID_LEN], const uint8_t b[SM_ID_LEN])
 {
-	for (size_t i = 0; i < f->n; i++)
-		if (roster_is_member(f->r[i], 0, a) && roster_is_member(f->r[i], 0, b))
+	const struct fed_org *x = org_entry(f, a), *y;
+	uint8_t sa[FED_MAX_SIGS / 8];
+
+	if (!x)
+		return false;
+	memcpy(sa, x->sigs, sizeof(sa));	/* x stays valid: no rebuild in between */
+	if (!(y = org_entry(f, b)))
+		return false;
+	for (size_t i = 0; i < sizeof(sa); i++)
+		if (sa[i] & y->sigs[i])
 			return true;
 	return false;
 }

@@ -144,6 +144,49 @@ static void test_resolve(void)
 	federation_destroy(&f);
 }
 
+/* A roster changed in place (roster_append on a roster the federation
+ * holds, as the node does for gossiped entries) is seen by the very next
+ * lookup: a removed member is refused, a rotated key replaces the old one
+ * only where it is the newest. */
+static void test_changes_in_place(void)
+{
+	federation_t *f = federation_new();
+	roster_t *r1 = make("chem", (const int[]){ 0, 1, 2, -1 }), *r2 = make("gas", (const int[]){ 2, 3, -1 });
+	uint8_t o[32], old_curve[32];
+	size_t len;
+	uint8_t *p;
+
+	CHECK(r1 && r2 && federation_add(f, r1, NULL) == 0 && federation_add(f, r2, NULL) == 0);
+	CHECK(federation_is_member(f, org(3)) && federation_share_sig(f, org(2), org(3)));
+	CHECK(federation_org_by_curve(f, identity_public(ids[3])->curve_pk, o) && !memcmp(o, org(3), 32));
+	/* gas removes D */
+	roster_change rm = { .op = ROSTER_REMOVE, .created_ms = CREATED + 1 };
+	memcpy(rm.org, org(3), 32);
+	p = signed_by(roster_propose(r2, &rm, &len, NULL), &len, (const int[]){ 2, 3, -1 });
+	CHECK(p && roster_append(r2, p, len, NULL) == 0);
+	free(p);
+	CHECK(!federation_is_member(f, org(3)) && federation_member(f, org(3)) == NULL);
+	CHECK(!federation_share_sig(f, org(2), org(3)));
+	CHECK(!federation_org_by_curve(f, identity_public(ids[3])->curve_pk, o));
+	CHECK(federation_is_member(f, org(2)) && federation_share_sig(f, org(0), org(2)));
+	/* C rotates its keys in chem only: the new transport key is C's, the
+	 * old one (still listed in gas) no longer admits anyone */
+	memcpy(old_curve, identity_public(ids[2])->curve_pk, 32);
+	CHECK(identity_rotate(ids[2], NULL) == 0);
+	free(cards[2]);
+	cards[2] = identity_card(ids[2], &clen[2], NULL);
+	roster_change rot = { .op = ROSTER_ROTATE, .created_ms = CREATED + 2 };
+	CHECK(roster_member_from_card(&rot.member, cards[2], clen[2], "", NULL) == 0);
+	p = signed_by(roster_propose(r1, &rot, &len, NULL), &len, (const int[]){ 0, 1, 2, -1 });
+	CHECK(p && roster_append(r1, p, len, NULL) == 0);
+	free(p);
+	CHECK(federation_member(f, org(2)) && federation_member(f, org(2))->id.key_version == 2);
+	CHECK(federation_org_by_curve(f, identity_public(ids[2])->curve_pk, o) && !memcmp(o, org(2), 32));
+	CHECK(!federation_org_by_curve(f, old_curve, o));
+	CHECK(federation_share_sig(f, org(2), org(0)));
+	federation_destroy(&f);
+}
+
 int main(void)
 {
 	for (int i = 0; i < 4; i++) {
@@ -156,6 +199,7 @@ int main(void)
 	}
 	RUN(test_membership);
 	RUN(test_resolve);
+	RUN(test_changes_in_place);
 	for (int i = 0; i < 4; i++) {
 		identity_destroy(&ids[i]);
 		free(cards[i]);
