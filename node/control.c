@@ -506,6 +506,7 @@ static json_t *cmd_status(node_t *n)
 	    "sent_eager", (json_int_t)c->sent_eager, "sent_direct", (json_int_t)c->sent_direct, "sent_want", (json_int_t)c->sent_want, "sent_with_release", (json_int_t)c->sent_with_release));
 	json_object_set_new(out, "sigs", sigs);
 	json_object_set_new(out, "peers", json_integer((json_int_t)n->n_peers));
+	json_object_set_new(out, "graft_wait_ms", json_integer((json_int_t)n->graft_wait_ms));
 	return out;
 }
 

@@ -37,7 +37,8 @@
 #include <unistd.h>
 
 #define IHAVE_FLUSH_MS 10
-#define GRAFT_WAIT_MS 40
+#define GRAFT_WAIT_MS 40		/* the least wait before grafting */
+#define GRAFT_WAIT_MAX_MS 1000		/* the most */
 #define HELLO_MS 10000
 #define OWED_WAIT_MS 2000	/* after a direct send, before checking it landed */
 #define FRAME_SOFT_BYTES (512 * 1024)
@@ -842,6 +843,40 @@ static int batch_open(node_t *n, sm_err *err)
 	return 0;
 }
 
+static size_t missing_slot(node_t *n, const uint8_t id[SM_ID_LEN], bool *found);
+
+/* One measured lag of a copy behind its first announcement. Only copies
+ * that were not grafted are measured (plus the late tree copies of those
+ * that were): a graft's own answer arrives after the wait, and measuring
+ * it would lengthen the wait on itself. */
+static void lag_sample(node_t *n, uint64_t ms)
+{
+	double s = (double)ms, w;
+
+	if (n->lag_ms == 0 && n->lag_var_ms == 0) {
+		n->lag_ms = s;
+		n->lag_var_ms = s / 2;
+	} else {
+		n->lag_var_ms = 0.75 * n->lag_var_ms + 0.25 * (s > n->lag_ms ? s - n->lag_ms : n->lag_ms - s);
+		n->lag_ms = 0.875 * n->lag_ms + 0.125 * s;
+	}
+	w = n->lag_ms + 4 * n->lag_var_ms;
+	n->graft_wait_ms = w < GRAFT_WAIT_MS ? GRAFT_WAIT_MS : w > GRAFT_WAIT_MAX_MS ? GRAFT_WAIT_MAX_MS : (uint32_t)w;
+}
+
+/* A new copy of id came in: if it had been announced, how late was it? */
+static void lag_arrived(node_t *n, const uint8_t id[SM_ID_LEN])
+{
+	bool found;
+	size_t slot;
+
+	if (!n->n_missing || !n->missing_slots)
+		return;
+	slot = missing_slot(n, id, &found);
+	if (found)
+		lag_sample(n, now_ms() - n->missing[n->missing_slots[slot] - 1].seen);
+}
+
 /* Is id held already? A copy from a peer is counted by where it most
  * likely came from (the status counters dup_*), to show what is left to
  * cut; the trees are fixed, so nothing is pruned. */
@@ -857,7 +892,12 @@ static bool ingest_dup(node_t *n, const uint8_t id[SM_ID_LEN], struct peer *from
 		    from->last_recon_ms : from->last_resp_ms;
 		bool grafted = false;
 		for (size_t i = 0; i < sizeof(n->grafted) / sizeof(n->grafted[0]); i++)
-			grafted |= same(n->grafted[i], id);
+			if (same(n->grafted[i].id, id)) {
+				/* the copy the graft was too early for */
+				if (!grafted)
+					lag_sample(n, now - n->grafted[i].seen);
+				grafted = true;
+			}
 		if (grafted)
 			n->c.dup_graft++;
 		else if (from->rs_init || from->rs_resp || from->n_backlog || (last && now - last < 2000))
@@ -886,6 +926,8 @@ static int ingest_job(node_t *n, verify_job *j, struct peer *from, sm_err *err)
 
 	if (ingest_dup(n, j->id, from))
 		return 0;
+	if (from)
+		lag_arrived(n, j->id);
 	if (j->rc < 0) {
 		if (err)
 			*err = j->err;
@@ -1833,7 +1875,8 @@ static void on_ids(node_t *n, struct peer *p, const wire_frame *f)
 			struct missing *m = &n->missing[n->n_missing++];
 			memcpy(m->id, f->ids[i], SM_ID_LEN);
 			memcpy(m->from, p->org, SM_ID_LEN);
-			m->deadline = now + GRAFT_WAIT_MS;
+			m->seen = now;
+			m->deadline = now + n->graft_wait_ms;
 		} else {	/* WANT: send what they may have */
 			uint8_t *obj;
 			size_t len;
@@ -1868,7 +1911,8 @@ static void graft_missing(node_t *n)
 		if (p) {
 			size_t flen = 0;
 			node_send(n, p, wire_ids(WIRE_WANT, &m->id, 1, false, &flen), &flen);
-			memcpy(n->grafted[n->grafted_pos++ % 64], m->id, SM_ID_LEN);
+			memcpy(n->grafted[n->grafted_pos % 64].id, m->id, SM_ID_LEN);
+			n->grafted[n->grafted_pos++ % 64].seen = m->seen;
 			/* the peer puts us back on its tree for the object's
 			 * scope (on_ids); our own links to it stay as they
 			 * are: turning every scope eager again here brought
@@ -1999,6 +2043,7 @@ node_t *node_new(const config *cfg, sm_err *err)
 	}
 	n->cfg = *cfg;
 	n->c.started_ms = now_ms();
+	n->graft_wait_ms = GRAFT_WAIT_MS;
 	if (!(n->frame = malloc(sizeof(*n->frame)))) {
 		sm_fail(err, SM_ENOMEM, "out of memory");
 		goto fail;
