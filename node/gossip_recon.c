@@ -12,7 +12,7 @@
 #define GREET_WAIT_MS 150	/* how long the waiting side of a greeting waits: a
 				 * few round trips, short enough not to delay catch-up */
 #define GREET_YOUNG_MS 5000	/* a node up for less than this was away */
-#define GREET_SILENCE_MS 25000	/* a peer silent this long was away (HELLO every 10 s) */
+#define GREET_SILENCE_MS 75000	/* a peer silent this long was away (HELLO every 30 s) */
 
 struct collect {
 	node_t *n;

@@ -39,7 +39,11 @@
 #define IHAVE_FLUSH_MS 10
 #define GRAFT_WAIT_MS 40		/* the least wait before grafting */
 #define GRAFT_WAIT_MAX_MS 1000		/* the most */
-#define HELLO_MS 10000
+#define HELLO_MS 30000		/* greetings to neighbours, as a backstop: a
+				 * roster change is announced at once
+				 * (on_roster), and each greeting carries a head
+				 * per SIG known (40 SIGs: 1.5 kB) */
+#define HELLO_ANSWER_MS 5000	/* a greeting not answered this long is answered */
 #define OWED_WAIT_MS 2000	/* after a direct send, before checking it landed */
 #define FRAME_SOFT_BYTES (512 * 1024)
 #define MAX_MISSING 4096		/* ids announced and not yet here */
@@ -1784,6 +1788,11 @@ static void on_roster(node_t *n, struct peer *p, const wire_frame *f)
 		    (unsigned long long)roster_version(r));
 		transport_prune(n->tp);
 		node_choose_neighbours(n);
+		/* tell the neighbours at once: their HELLO answers carry
+		 * their heads, so the change spreads a hop per round trip */
+		for (size_t i = 0; i < n->n_peers; i++)
+			if (n->peers[i]->neighbor && n->peers[i] != p)
+				send_hello(n, n->peers[i]);
 		sm_err ce = {0};
 		if (n->in_batch)
 			node_commit(n, &ce);
@@ -1815,7 +1824,7 @@ static void on_hello(node_t *n, struct peer *p, const wire_frame *f)
 	if (!p->neighbor && federation_share_sig(n->fed, node_me(n), p->org))
 		p->neighbor = true;
 	/* answer a greeting we have not answered lately: the peer (re)started */
-	if (now_ms() - p->last_hello_ms > HELLO_MS / 2)
+	if (now_ms() - p->last_hello_ms > HELLO_ANSWER_MS)
 		send_hello(n, p);
 	gossip_recon_on_greeting(n, p);
 }
