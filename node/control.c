@@ -9,6 +9,9 @@
  * says what was wrong rather than dropped.
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
@@ -471,6 +474,47 @@ static json_t *cmd_peers(node_t *n)
 	return out;
 }
 
+/* Where the node's heap goes: glibc's view (in use, free but resident)
+ * and the node's own per-peer and per-object tables, so an operator can
+ * tell growth that tracks objects held from growth that tracks time. */
+static json_t *memory_json(node_t *n)
+{
+	size_t pushed = 0, pushed_cap = 0, backlog_cap = 0, out_cap = 0, ihave_cap = 0;
+	size_t neighbors = 0, owed = 0;
+	json_t *o;
+
+	for (size_t i = 0; i < n->n_peers; i++) {
+		const struct peer *p = n->peers[i];
+		pushed += p->n_pushed;
+		pushed_cap += p->cap_pushed;
+		backlog_cap += p->cap_backlog;
+		out_cap += p->cap_out;
+		ihave_cap += p->cap_ihave;
+		neighbors += p->neighbor;
+		owed += p->owed_ms != 0;
+	}
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "scope_entries", (json_int_t)scope_count(n->scope),
+	    "pushed", (json_int_t)pushed, "pushed_cap", (json_int_t)pushed_cap,
+	    "backlog_cap", (json_int_t)backlog_cap, "out_cap", (json_int_t)out_cap,
+	    "ihave_cap", (json_int_t)ihave_cap, "missing_cap", (json_int_t)n->cap_missing,
+	    "pending_cap", (json_int_t)n->cap_pending, "parked_cap", (json_int_t)n->cap_parked);
+	/* each peer with a live connection costs ZeroMQ tens of kB (pipes,
+	 * CURVE engine): neighbours and owed peers keep their DEALER open */
+	json_object_set_new(o, "neighbors", json_integer((json_int_t)neighbors));
+	json_object_set_new(o, "owed", json_integer((json_int_t)owed));
+#ifdef __GLIBC__
+#if __GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33)
+	struct mallinfo2 mi = mallinfo2();
+	json_object_set_new(o, "heap_in_use", json_integer((json_int_t)mi.uordblks));
+	json_object_set_new(o, "heap_free", json_integer((json_int_t)mi.fordblks));
+	json_object_set_new(o, "heap_mmap", json_integer((json_int_t)mi.hblkhd));
+	json_object_set_new(o, "heap_arena", json_integer((json_int_t)mi.arena));
+#endif
+#endif
+	return o;
+}
+
 static json_t *cmd_status(node_t *n)
 {
 	store_stats st;
@@ -507,6 +551,7 @@ static json_t *cmd_status(node_t *n)
 	json_object_set_new(out, "sigs", sigs);
 	json_object_set_new(out, "peers", json_integer((json_int_t)n->n_peers));
 	json_object_set_new(out, "graft_wait_ms", json_integer((json_int_t)n->graft_wait_ms));
+	json_object_set_new(out, "memory", memory_json(n));
 	return out;
 }
 
