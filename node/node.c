@@ -44,6 +44,7 @@
 				 * (on_roster), and each greeting carries a head
 				 * per SIG known (40 SIGs: 1.5 kB) */
 #define HELLO_ANSWER_MS 5000	/* a greeting not answered this long is answered */
+#define GREETED_KEEP_MS (HELLO_MS * 5 / 2)	/* see struct peer's greeted_ms */
 #define OWED_WAIT_MS 2000	/* after a direct send, before checking it landed */
 #define FRAME_SOFT_BYTES (512 * 1024)
 #define MAX_MISSING 4096		/* ids announced and not yet here */
@@ -1821,6 +1822,7 @@ static void on_hello(node_t *n, struct peer *p, const wire_frame *f)
 		else if (f->heads[i].version < roster_version(r))
 			send_roster_entries(n, p, r, f->heads[i].version);
 	}
+	p->greeted_ms = now_ms();
 	if (!p->neighbor && federation_share_sig(n->fed, node_me(n), p->org))
 		p->neighbor = true;
 	/* answer a greeting we have not answered lately: the peer (re)started */
@@ -2316,8 +2318,13 @@ int node_run(node_t *n)
 		if (now - last_hello >= 1000) {
 			for (size_t i = 0; i < n->n_peers; i++) {
 				struct peer *p = n->peers[i];
-				if (p->neighbor && now - p->last_hello_ms >= HELLO_MS)
+				/* only the peers we chose get greeted unasked:
+				 * two peers greeting each other because each
+				 * greeted the other would stay neighbours forever */
+				if (p->neighbor && p->chosen && now - p->last_hello_ms >= HELLO_MS)
 					send_hello(n, p);
+				if (p->neighbor && !p->chosen && now - p->greeted_ms > GREETED_KEEP_MS)
+					p->neighbor = false;
 			}
 			gossip_recon_tick(n);
 			settle_owed(n);

@@ -26,6 +26,12 @@ struct peer {
 	bool chosen;			/* picked by our own ranking */
 	bool cross;			/* a designated link into a SIG we are not in */
 	uint64_t last_seen_ms, last_hello_ms, last_recon_ms;
+	/* its last HELLO. A SIG member that greets us (it chose us, or it
+	 * owes us a check) is our neighbour too, until it has not greeted us
+	 * for GREETED_KEEP_MS: otherwise every member that ever greeted us
+	 * stayed a neighbour, with a connection kept open for it, and a
+	 * node's peers and memory crept up under churn */
+	uint64_t greeted_ms;
 	uint64_t peer_started_ms;	/* its start time, from its HELLO */
 	uint64_t prev_seen_ms;		/* last_seen_ms before the current frame */
 	bool cross_primary;		/* the first designated link of its pair of SIGs:
