@@ -367,6 +367,8 @@ bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 		recon_destroy(&p->rs_init);
 		return false;
 	}
+	if (p->sid_init)
+		p->sid_old[p->sid_old_pos++ % 4] = p->sid_init;
 	randombytes_buf(&p->sid_init, sizeof(p->sid_init));
 	p->recon_started_ms = now;
 	p->last_recon_ms = now;
@@ -374,6 +376,22 @@ bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 	node_send(n, p, wire_recon(p->sid_init, false, p->init_direct, msg, len, &flen), &flen);
 	free(msg);
 	return true;
+}
+
+/* Is sid one of our sessions with p that has ended (given up as stale, or
+ * replaced)? A slow peer's answer to it arrives after we gave up; taken
+ * as the peer opening a session, it failed as "mode not allowed from the
+ * initiator" and counted against the peer. */
+static bool ended_own_session(const struct peer *p, uint64_t sid)
+{
+	if (!sid)
+		return false;
+	if (sid == p->sid_init && !p->rs_init)
+		return true;
+	for (size_t i = 0; i < sizeof(p->sid_old) / sizeof(p->sid_old[0]); i++)
+		if (sid == p->sid_old[i])
+			return true;
+	return false;
 }
 
 void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f)
@@ -386,6 +404,8 @@ void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f)
 
 	if (p->rs_init && f->session == p->sid_init) {
 		rs = &p->rs_init;
+	} else if (ended_own_session(p, f->session)) {
+		return;		/* a late answer to a session of ours that ended */
 	} else {
 		if (!p->rs_resp || f->session != p->sid_resp) {
 			/* the peer starts a session: answer as responder, over

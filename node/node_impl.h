@@ -45,6 +45,10 @@ struct peer {
 	/* reconciliation: the session we started, and the one it started */
 	recon_t *rs_init, *rs_resp;
 	uint64_t sid_init, sid_resp;
+	/* our earlier session ids: a late answer to a session we gave up on
+	 * must not be taken for the peer opening one */
+	uint64_t sid_old[4];
+	unsigned sid_old_pos;
 	bool init_direct, resp_direct;	/* over the direct scope only (non-neighbours) */
 	uint64_t recon_started_ms;
 	uint64_t recon_due_ms;		/* run a session soon (deferred objects, greeting) */

@@ -122,10 +122,39 @@ static void t_pump_frees_large_drained_backlog(void)
 	CHECK(small.backlog == NULL);
 }
 
+/* A late answer to a session we gave up on (or replaced) is dropped: it
+ * must not open a responder session, nor count against the peer. */
+static void t_late_answer_to_ended_session_ignored(void)
+{
+	struct peer p = {0};
+	node_t n;
+	wire_frame f;
+	const uint8_t junk[] = { 0x93, 0x01, 0x02, 0x03 };
+
+	memset(&n, 0, sizeof(n));
+	memset(&f, 0, sizeof(f));
+	f.recon = junk;
+	f.recon_len = sizeof(junk);
+	/* the session we gave up on: its id stays in sid_init */
+	p.sid_init = 0x1111;
+	f.session = 0x1111;
+	gossip_recon_on_frame(&n, &p, &f);
+	CHECK(p.rs_resp == NULL && p.rejected == 0 && p.sid_resp == 0);
+	/* one replaced by a newer session */
+	p.sid_old[0] = 0x2222;
+	p.rs_init = empty_session();
+	p.sid_init = 0x3333;
+	f.session = 0x2222;
+	gossip_recon_on_frame(&n, &p, &f);
+	CHECK(p.rs_resp == NULL && p.rejected == 0 && p.rs_init != NULL);
+	gossip_recon_free(&p);
+}
+
 int main(void)
 {
 	RUN(t_tick_drops_old_pushed_set);
 	RUN(t_tick_drops_session_with_silent_peer);
 	RUN(t_pump_frees_large_drained_backlog);
+	RUN(t_late_answer_to_ended_session_ignored);
 	TEST_EXIT();
 }
