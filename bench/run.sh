@@ -43,6 +43,7 @@ if [ -x "$BUILD/bench/bench_ingest" ]; then
 	    awk '/^## Catch-up/ { on = 1 } /^## / && !/^## Catch-up/ { on = 0 } on' >>"$tmp" || status=1
 fi
 BUILD="$BUILD" ./bench/bench_net.sh >>"$tmp" || { echo "_bench_net.sh failed._" >>"$tmp"; status=1; }
+BUILD="$BUILD" ./bench/bench_hostile.sh >>"$tmp" || { echo "_bench_hostile.sh: a hostile-peer check failed._" >>"$tmp"; status=1; }
 [ "$found" -eq 1 ] || { echo "bench: nothing in $BUILD/bench/" >&2; exit 1; }
 mv "$tmp" "$out"
 trap - EXIT
