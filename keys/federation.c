@@ -302,13 +302,24 @@ out:
 	return rc;
 }
 
+/* f's index, rebuilt first if a roster changed since; NULL if it cannot
+ * be built (every lookup then says "not a member"). */
+static const struct fed_index *index_of(const federation_t *f)
+{
+	struct fed_index *ix = f->ix;
+
+	if ((!ix->ok || ix->stamp != stamp_of(f)) && index_build(f, ix) < 0)
+		return NULL;
+	return ix;
+}
+
 /* The index entry of org, or NULL (also when the index cannot be built). */
 static const struct fed_org *org_entry(const federation_t *f, const uint8_t org[SM_ID_LEN])
 {
-	struct fed_index *ix = f->ix;
+	const struct fed_index *ix = index_of(f);
 	size_t lo = 0, hi;
 
-	if ((!ix->ok || ix->stamp != stamp_of(f)) && index_build(f, ix) < 0)
+	if (!ix)
 		return NULL;
 	hi = ix->n_orgs;
 	while (lo < hi) {
@@ -332,10 +343,10 @@ const roster_member *federation_member(const federation_t *f, const uint8_t org[
 
 bool federation_org_by_curve(const federation_t *f, const uint8_t curve_pk[32], uint8_t org[SM_ID_LEN])
 {
-	struct fed_index *ix = f->ix;
+	const struct fed_index *ix = index_of(f);
 	size_t lo = 0, hi, at;
 
-	if ((!ix->ok || ix->stamp != stamp_of(f)) && index_build(f, ix) < 0)
+	if (!ix)
 		return false;
 	/* Only each org's newest key is in by_curve: a member that rotated
 	 * in one SIG but not yet in another must not be reachable with its
@@ -368,16 +379,13 @@ bool federation_is_member(const federation_t *f, const uint8_t org[SM_ID_LEN])
 
 bool federation_share_sig(const federation_t *f, const uint8_t a[SM_ID_LEN], const uint8_t b[SM_ID_LEN])
 {
-	const struct fed_org *x = org_entry(f, a), *y;
-	uint8_t sa[FED_MAX_SIGS / 8];
+	/* nothing changes a roster between the two lookups: x stays valid */
+	const struct fed_org *x = org_entry(f, a), *y = x ? org_entry(f, b) : NULL;
 
-	if (!x)
+	if (!y)
 		return false;
-	memcpy(sa, x->sigs, sizeof(sa));	/* x stays valid: no rebuild in between */
-	if (!(y = org_entry(f, b)))
-		return false;
-	for (size_t i = 0; i < sizeof(sa); i++)
-		if (sa[i] & y->sigs[i])
+	for (size_t i = 0; i < sizeof(x->sigs); i++)
+		if (x->sigs[i] & y->sigs[i])
 			return true;
 	return false;
 }
