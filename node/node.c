@@ -20,6 +20,7 @@
  * it, and refuses objects it should not have received.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -882,9 +883,40 @@ static void lag_arrived(node_t *n, const uint8_t id[SM_ID_LEN])
 		lag_sample(n, now_ms() - n->missing[n->missing_slots[slot] - 1].seen);
 }
 
-/* Is id held already? A copy from a peer is counted by where it most
- * likely came from (the status counters dup_*), to show what is left to
- * cut; the trees are fixed, so nothing is pruned. */
+/* Where a copy from a peer most likely came from, told apart by what
+ * this node knows at its arrival. The status counters dup_* count
+ * duplicates by it (what is left to cut); the debug trace of each stored
+ * object names it (which path was slow). */
+enum copy_path { PATH_GRAFT, PATH_RECON, PATH_ORIGIN, PATH_FOREIGN, PATH_TREE };
+
+static const char *const path_names[] = { "graft", "reconciliation", "originator", "foreign SIG", "tree" };
+
+static enum copy_path copy_path(node_t *n, const uint8_t id[SM_ID_LEN],
+    const uint8_t originator[SM_ID_LEN], struct peer *from, bool *grafted_late)
+{
+	uint64_t now = now_ms(), last = from->last_recon_ms > from->last_resp_ms ?
+	    from->last_recon_ms : from->last_resp_ms;
+	bool grafted = false;
+
+	for (size_t i = 0; i < sizeof(n->grafted) / sizeof(n->grafted[0]); i++)
+		if (same(n->grafted[i].id, id)) {
+			/* the copy the graft was too early for */
+			if (!grafted && grafted_late)
+				lag_sample(n, now - n->grafted[i].seen);
+			grafted = true;
+		}
+	if (grafted)
+		return PATH_GRAFT;
+	if (from->rs_init || from->rs_resp || from->n_backlog || (last && now - last < 2000))
+		return PATH_RECON;
+	if (same(originator, from->org))
+		return PATH_ORIGIN;
+	if (!federation_share_sig(n->fed, node_me(n), from->org))
+		return PATH_FOREIGN;
+	return PATH_TREE;
+}
+
+/* Is id held already? A duplicate from a peer is counted by its path. */
 static bool ingest_dup(node_t *n, const uint8_t id[SM_ID_LEN], struct peer *from)
 {
 	scope_entry *e = scope_get(n->scope, id);
@@ -893,26 +925,14 @@ static bool ingest_dup(node_t *n, const uint8_t id[SM_ID_LEN], struct peer *from
 		return false;
 	n->c.duplicates++;
 	if (from) {
-		uint64_t now = now_ms(), last = from->last_recon_ms > from->last_resp_ms ?
-		    from->last_recon_ms : from->last_resp_ms;
-		bool grafted = false;
-		for (size_t i = 0; i < sizeof(n->grafted) / sizeof(n->grafted[0]); i++)
-			if (same(n->grafted[i].id, id)) {
-				/* the copy the graft was too early for */
-				if (!grafted)
-					lag_sample(n, now - n->grafted[i].seen);
-				grafted = true;
-			}
-		if (grafted)
-			n->c.dup_graft++;
-		else if (from->rs_init || from->rs_resp || from->n_backlog || (last && now - last < 2000))
-			n->c.dup_recon++;
-		else if (same(e->msg.u.h.originator, from->org))
-			n->c.dup_origin++;
-		else if (!federation_share_sig(n->fed, node_me(n), from->org))
-			n->c.dup_foreign++;
-		else
-			n->c.dup_tree++;
+		bool late = true;
+		switch (copy_path(n, id, e->msg.u.h.originator, from, &late)) {
+		case PATH_GRAFT: n->c.dup_graft++; break;
+		case PATH_RECON: n->c.dup_recon++; break;
+		case PATH_ORIGIN: n->c.dup_origin++; break;
+		case PATH_FOREIGN: n->c.dup_foreign++; break;
+		case PATH_TREE: n->c.dup_tree++; break;
+		}
 		from->duplicates_in++;
 	}
 	return true;
@@ -972,6 +992,18 @@ static int ingest_job(node_t *n, verify_job *j, struct peer *from, sm_err *err)
 	j->rc = -1;	/* the table owns the message now */
 	if (e->msg.type == SM_MSG_REPORT)
 		n->report_stored = true;
+	if (from && log_level() >= LOG_DEBUG) {
+		/* one line per object taken from a peer: how it came and how
+		 * old it was (clocks of one testnet agree), to find which
+		 * path a slow delivery took */
+		char idh[17], who[ROSTER_MAX_NAME + 1];
+		uint64_t now = now_ms(), made = e->msg.u.h.created_ms;
+		sodium_bin2hex(idh, sizeof(idh), e->msg.id, 8);
+		node_org_name(n, from->org, who, sizeof(who));
+		log_debug("object %s stored from %s by %s, %" PRIu64 " ms after it was made",
+		    idh, who, path_names[copy_path(n, e->msg.id,
+		    e->msg.u.h.originator, from, NULL)], now > made ? now - made : 0);
+	}
 	if (e->msg.type == SM_MSG_REPORT) {
 		if (j->readable) {
 			for (size_t i = 0; i < j->n_ind; i++)

@@ -16,6 +16,7 @@
 #define TP_MAX_DEALERS 2048
 #define TP_MAX_BANS 256
 #define TP_ACCEPT_LOG_MS 10000	/* at most one accept-failure line per this */
+#define TP_DEALER_MAX_IN 4096	/* largest frame a DEALER takes (ZMTP's own) */
 /* How often transport_reap hands free heap memory back to the kernel. In a
  * 59-node soak, glibc kept about 250 kB per process of freed memory
  * resident (ZeroMQ's per-connection pipes and buffers, freed when a
@@ -360,6 +361,9 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	void *s;
 
 	const char *ep = m ? m->endpoint : "";
+	/* the size bound covers ZMTP's own frames too (the CurveZMQ
+	 * handshake, heartbeats), so it cannot be 0 */
+	const int64_t no_inbound = TP_DEALER_MAX_IN;
 
 	for (size_t i = 0; m && i < t->n_over; i++)
 		if (!memcmp(t->over[i].org, org, SM_ID_LEN))
@@ -372,6 +376,15 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub->curve_pk, 32) < 0 ||
 	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, identity_curve_sk(t->id), 32) < 0 ||
 	    setint(s, ZMQ_SNDHWM, 512) < 0 ||
+	    /* Nothing is ever read from a DEALER: the peer answers on its
+	     * own connection to our ROUTER. Left at ZeroMQ's defaults, a
+	     * hostile member we connect to could send 1,000 messages of
+	     * any size down this connection and have us hold them all.
+	     * A frame over TP_DEALER_MAX_IN now drops the connection, and
+	     * at most one small message waits (transport_reap discards
+	     * it). */
+	    zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &no_inbound, sizeof(no_inbound)) < 0 ||
+	    setint(s, ZMQ_RCVHWM, 1) < 0 ||
 	    setint(s, ZMQ_LINGER, 0) < 0 ||
 	    setint(s, ZMQ_RECONNECT_IVL, 100) < 0 ||
 	    setint(s, ZMQ_RECONNECT_IVL_MAX, 1000) < 0 ||
@@ -425,8 +438,15 @@ size_t transport_reap(transport_t *t, uint64_t idle_ms,
 		if (now - d->used_ms > idle_ms && !(keep && keep(ctx, d->org))) {
 			close_dealer(t, d);	/* moves the last one into slot i */
 			closed++;
-		} else
+		} else {
+			/* a peer has no business sending on the connection we
+			 * opened to it (only small messages get past the size
+			 * bound, one at a time): drop what it did */
+			char none;
+			while (zmq_recv(d->sock, &none, sizeof(none), ZMQ_DONTWAIT) >= 0)
+				t->st.backchannel_dropped++;
 			i++;
+		}
 	}
 #ifdef __GLIBC__
 	if (now - t->trimmed_ms >= TP_TRIM_MS) {

