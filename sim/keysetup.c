@@ -28,7 +28,7 @@ static int s_mkdir(const char *path, sm_err *err)
 }
 
 static int s_write_conf(const sim_node *nd, const char *rosters, int active_peers,
-    int recon_ms, sm_err *err)
+    int recon_ms, const char *log_level, sm_err *err)
 {
 	FILE *f = fopen(nd->conf, "w");
 
@@ -41,12 +41,13 @@ static int s_write_conf(const sim_node *nd, const char *rosters, int active_peer
 	    "key_file = %s/org.key\n"
 	    "rosters = %s\n"
 	    "listen = tcp://%s:%d\n"
-	    "log_level = warn\n"
+	    "log_level = %s\n"
 	    "map_size_mb = 256\n"
 	    "active_peers = %d\n"
 	    "; by default a testnet heals in seconds, not the production half-minute\n"
 	    "recon_interval_ms = %d\n",
-	    nd->name, nd->dir, nd->dir, rosters, nd->host, nd->port, active_peers,
+	    nd->name, nd->dir, nd->dir, rosters, nd->host, nd->port,
+	    log_level ? log_level : "warn", active_peers,
 	    recon_ms > 0 ? recon_ms : 2000);
 	if (fclose(f) != 0)
 		return sm_fail(err, SM_EIO, "%s: write failed", nd->conf);
@@ -81,7 +82,7 @@ int keysetup_create(testnet *t, const profile *p, sm_err *err)
 		snprintf(path, sizeof(path), "%s/org.key", nd->dir);
 		if (identity_save(ids[i], path, NULL, true, err) < 0)
 			goto out;
-		if (s_write_conf(nd, rosters, p->active_peers, t->recon_ms, err) < 0)
+		if (s_write_conf(nd, rosters, p->active_peers, t->recon_ms, t->log_level, err) < 0)
 			goto out;
 	}
 	for (int s = 0; s < p->n_sigs; s++) {

@@ -35,6 +35,7 @@ typedef struct run_opts {
 	double settle_s;
 	double idle_s;		/* > 0: measure idle traffic for this long after settling */
 	int recon_ms;		/* nodes' recon_interval_ms (default 2000) */
+	const char *log_level;	/* nodes' log_level (default warn) */
 	int base_port;
 	bool keep;
 	const char *state_dir;	/* where the testnet's directory goes (default /tmp) */
@@ -59,7 +60,7 @@ static void s_usage(FILE *f)
 	    "usage: sigmesh-sim run --profile FILE|scale-N --workload fy2014|burst\n"
 	    "           [--reports N] [--rate R] [--faults none|demo|churn] [--duration S]\n"
 	    "           [--settle S] [--seed N] [--base-port P] [--out DIR] [--keep]\n"
-	    "           [--body-bytes N] [--idle S] [--recon-ms N]\n"
+	    "           [--body-bytes N] [--idle S] [--recon-ms N] [--log-level L]\n"
 	    "           [--net loopback|netns] [--link-delay MS] [--loss PCT]\n"
 	    "       sigmesh-sim selftest\n"
 	    "       sigmesh-sim help\n"
@@ -77,6 +78,9 @@ static void s_usage(FILE *f)
 	    "  --body-bytes N  fill report bodies with analyst notes up to N bytes of JSON\n"
 	    "  --idle S      after settling, measure S seconds of idle traffic\n"
 	    "  --recon-ms N  the nodes' reconciliation interval (default 2000; production 30000)\n"
+	    "  --log-level L the nodes' log level (default warn); with --keep and debug,\n"
+	    "                each node logs how every object reached it: sim/hops.py reads\n"
+	    "                the logs and shows how long each hop and each path took\n"
 	    "  --net netns   (root) one network namespace per node on a bridge, addresses\n"
 	    "                in 198.18.0.0/15; partitions cut links instead of freezing nodes\n"
 	    "  --link-delay MS  one-way delay between any two nodes: netem (netns, when\n"
@@ -102,7 +106,7 @@ static int s_parse(run_opts *o, int argc, char **argv)
 		{ "body-bytes", required_argument, 0, 'B' }, { "idle", required_argument, 0, 'I' },
 		{ "recon-ms", required_argument, 0, 'R' }, { "net", required_argument, 0, 'N' },
 		{ "link-delay", required_argument, 0, 'D' }, { "loss", required_argument, 0, 'L' },
-		{ "state-dir", required_argument, 0, 'T' },
+		{ "state-dir", required_argument, 0, 'T' }, { "log-level", required_argument, 0, 'V' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -132,6 +136,7 @@ static int s_parse(run_opts *o, int argc, char **argv)
 		case 'B': o->wl.body_bytes = (size_t)strtoul(optarg, NULL, 10); break;
 		case 'I': o->idle_s = atof(optarg); break;
 		case 'R': o->recon_ms = atoi(optarg); break;
+		case 'V': o->log_level = optarg; break;
 		case 'N': o->net = optarg; break;
 		case 'D': o->link_delay_ms = atoi(optarg); break;
 		case 'L': o->loss_pct = atof(optarg); break;
@@ -143,6 +148,11 @@ static int s_parse(run_opts *o, int argc, char **argv)
 		return -1;
 	if (strcmp(o->net, "loopback") != 0 && strcmp(o->net, "netns") != 0) {
 		fprintf(stderr, "sigmesh-sim: --net %s: expected loopback or netns\n", o->net);
+		return -1;
+	}
+	if (o->log_level && strcmp(o->log_level, "error") && strcmp(o->log_level, "warn") &&
+	    strcmp(o->log_level, "info") && strcmp(o->log_level, "debug")) {
+		fprintf(stderr, "sigmesh-sim: --log-level %s: expected error, warn, info or debug\n", o->log_level);
 		return -1;
 	}
 	if (o->link_delay_ms < 0 || o->link_delay_ms > 10000 || o->loss_pct < 0 || o->loss_pct > 50) {
@@ -468,6 +478,7 @@ int run_main(int argc, char **argv)
 	if (testnet_init(&t, &p, o.base_port, o.state_dir, &err) < 0)
 		goto fail;
 	t.recon_ms = o.recon_ms;
+	t.log_level = o.log_level;
 	t.link_delay_ms = o.link_delay_ms;
 	if (strcmp(o.net, "netns") == 0) {
 		int64_t t_ns = sim_mono_ms();

@@ -209,6 +209,7 @@ typedef struct testnet {
 	sim_node *nodes;		/* owned */
 	int base_port;
 	int recon_ms;			/* recon_interval_ms written in the configs */
+	const char *log_level;		/* log_level written in the configs (NULL: warn); borrowed */
 	/* --net netns (netns.c) */
 	bool netns;			/* namespaces exist and must be removed */
 	char ns_tag[24];		/* "smsim<pid>": prefix of every namespace */
