@@ -693,6 +693,22 @@ static void mode_flood(bool ihave)
 	free(ids);
 }
 
+/* A HELLO carrying the head of every roster we hold, as a node greets. */
+static void send_hello(void)
+{
+	sm_roster_ref heads[WIRE_MAX_HEADS];
+	uint32_t k = 0;
+	size_t flen = 0;
+
+	for (size_t i = 0; i < federation_count(fed) && k < WIRE_MAX_HEADS; i++, k++) {
+		memcpy(heads[k].sig, roster_sig_id(federation_at(fed, i)), SM_ID_LEN);
+		heads[k].version = roster_version(federation_at(fed, i));
+	}
+	uint8_t *f = wire_hello(heads, k, 0, &flen);
+	send_frame(f, flen, 0);
+	free(f);
+}
+
 /*
  * Answer back on the victim's own connection: listen at M's roster
  * endpoint as M (a CurveZMQ server with M's key), greet the victim so it
@@ -706,10 +722,8 @@ static void mode_backchannel(void)
 	const id_public *pub = identity_public(me);
 	void *srv = zmq_socket(zctx, ZMQ_ROUTER);
 	int one = 1, zero = 0, hwm = 100000;
-	size_t big = 4u << 20, flen = 0, rlen;
+	size_t big = 4u << 20, rlen;
 	uint8_t rid[256], *junk = calloc(1, big);
-	sm_roster_ref heads[WIRE_MAX_HEADS];
-	uint32_t k = 0;
 	double end;
 	unsigned long sent = 0;
 
@@ -723,13 +737,7 @@ static void mode_backchannel(void)
 	    zmq_setsockopt(srv, ZMQ_LINGER, &zero, sizeof(zero)) < 0 ||
 	    zmq_bind(srv, mm->endpoint) < 0)
 		die("backchannel: cannot listen at M's endpoint", NULL);
-	for (size_t i = 0; i < federation_count(fed) && k < WIRE_MAX_HEADS; i++, k++) {
-		memcpy(heads[k].sig, roster_sig_id(federation_at(fed, i)), SM_ID_LEN);
-		heads[k].version = roster_version(federation_at(fed, i));
-	}
-	uint8_t *f = wire_hello(heads, k, 0, &flen);
-	send_frame(f, flen, 0);
-	free(f);
+	send_hello();
 	/* the victim's answer arrives on our listener: its routing id */
 	zmq_pollitem_t it = { srv, 0, ZMQ_POLLIN, 0 };
 	end = mono() + opt_seconds;
@@ -873,18 +881,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	connect_victim();
-	if (!strcmp(mode, "hello")) {
-		sm_roster_ref heads[WIRE_MAX_HEADS];
-		uint32_t k = 0;
-		size_t flen = 0;
-		for (size_t i = 0; i < federation_count(fed) && k < WIRE_MAX_HEADS; i++, k++) {
-			memcpy(heads[k].sig, roster_sig_id(federation_at(fed, i)), SM_ID_LEN);
-			heads[k].version = roster_version(federation_at(fed, i));
-		}
-		uint8_t *f = wire_hello(heads, k, 0, &flen);
-		send_frame(f, flen, 0);
-		free(f);
-	} else if (!strcmp(mode, "forged-sig")) mode_forged_sig();
+	if (!strcmp(mode, "hello")) send_hello();
+	else if (!strcmp(mode, "forged-sig")) mode_forged_sig();
 	else if (!strcmp(mode, "other-originator")) mode_other_originator();
 	else if (!strcmp(mode, "replay")) mode_replay();
 	else if (!strcmp(mode, "relay")) mode_relay();
