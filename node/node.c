@@ -892,7 +892,7 @@ enum copy_path { PATH_GRAFT, PATH_RECON, PATH_ORIGIN, PATH_FOREIGN, PATH_TREE };
 static const char *const path_names[] = { "graft", "reconciliation", "originator", "foreign SIG", "tree" };
 
 static enum copy_path copy_path(node_t *n, const uint8_t id[SM_ID_LEN],
-    const uint8_t originator[SM_ID_LEN], struct peer *from, bool *grafted_late)
+    const uint8_t originator[SM_ID_LEN], struct peer *from, bool sample_lag)
 {
 	uint64_t now = now_ms(), last = from->last_recon_ms > from->last_resp_ms ?
 	    from->last_recon_ms : from->last_resp_ms;
@@ -901,7 +901,7 @@ static enum copy_path copy_path(node_t *n, const uint8_t id[SM_ID_LEN],
 	for (size_t i = 0; i < sizeof(n->grafted) / sizeof(n->grafted[0]); i++)
 		if (same(n->grafted[i].id, id)) {
 			/* the copy the graft was too early for */
-			if (!grafted && grafted_late)
+			if (!grafted && sample_lag)
 				lag_sample(n, now - n->grafted[i].seen);
 			grafted = true;
 		}
@@ -925,8 +925,7 @@ static bool ingest_dup(node_t *n, const uint8_t id[SM_ID_LEN], struct peer *from
 		return false;
 	n->c.duplicates++;
 	if (from) {
-		bool late = true;
-		switch (copy_path(n, id, e->msg.u.h.originator, from, &late)) {
+		switch (copy_path(n, id, e->msg.u.h.originator, from, true)) {
 		case PATH_GRAFT: n->c.dup_graft++; break;
 		case PATH_RECON: n->c.dup_recon++; break;
 		case PATH_ORIGIN: n->c.dup_origin++; break;
@@ -1002,7 +1001,7 @@ static int ingest_job(node_t *n, verify_job *j, struct peer *from, sm_err *err)
 		node_org_name(n, from->org, who, sizeof(who));
 		log_debug("object %s stored from %s by %s, %" PRIu64 " ms after it was made",
 		    idh, who, path_names[copy_path(n, e->msg.id,
-		    e->msg.u.h.originator, from, NULL)], now > made ? now - made : 0);
+		    e->msg.u.h.originator, from, false)], now > made ? now - made : 0);
 	}
 	if (e->msg.type == SM_MSG_REPORT) {
 		if (j->readable) {

@@ -47,8 +47,9 @@
  *   flood              duplicates of one valid object, full speed, --seconds
  *   flood-ihave        IHAVE frames of 4096 random ids, full speed, --seconds
  *   backchannel        listen at M's own endpoint, greet the victim, and
- *                      send --conns messages of 4 MiB down the connection
- *                      the victim opens to M to answer
+ *                      send 3 small messages, then --conns messages of
+ *                      4 MiB, down the connection the victim opens to M
+ *                      to answer
  *   slowloris          --conns raw TCP connections that send a partial
  *                      ZMTP greeting and never read, held --seconds
  *
@@ -727,7 +728,9 @@ static void mode_backchannel(void)
 	double end;
 	unsigned long sent = 0;
 
-	if (!mm || !srv || !junk || !mm->endpoint[0])
+	if (!srv || !junk)
+		die("backchannel: out of memory", NULL);
+	if (!mm || !mm->endpoint[0])
 		die("backchannel: no endpoint for M in the rosters", NULL);
 	if (zmq_setsockopt(srv, ZMQ_CURVE_SERVER, &one, sizeof(one)) < 0 ||
 	    zmq_setsockopt(srv, ZMQ_CURVE_SECRETKEY, identity_curve_sk(me), 32) < 0 ||
@@ -762,6 +765,12 @@ static void mode_backchannel(void)
 		goto out;
 	}
 	printf("victim connected\n");
+	/* first a few small messages, under the victim's size bound: they
+	 * reach its DEALER and must be discarded, not kept */
+	for (int i = 0; i < 3; i++)
+		if (zmq_send(srv, rid, rlen, ZMQ_SNDMORE) < 0 || zmq_send(srv, "hi", 2, 0) < 0)
+			break;
+	usleep(2500000);	/* the victim drains its DEALERs once a second */
 	for (int i = 0; i < opt_conns && mono() < end + opt_seconds; i++) {
 		if (zmq_send(srv, rid, rlen, ZMQ_SNDMORE) < 0 || zmq_send(srv, junk, big, 0) < 0)
 			break;
