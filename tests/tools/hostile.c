@@ -47,9 +47,8 @@
  *   flood              duplicates of one valid object, full speed, --seconds
  *   flood-ihave        IHAVE frames of 4096 random ids, full speed, --seconds
  *   backchannel        listen at M's own endpoint, greet the victim, and
- *                      send 3 small messages, then --conns messages of
- *                      4 MiB, down the connection the victim opens to M
- *                      to answer
+ *                      send --conns messages of 4 MiB down the connection
+ *                      the victim opens to M to answer
  *   slowloris          --conns raw TCP connections that send a partial
  *                      ZMTP greeting and never read, held --seconds
  *
@@ -765,12 +764,6 @@ static void mode_backchannel(void)
 		goto out;
 	}
 	printf("victim connected\n");
-	/* first a few small messages, under the victim's size bound: they
-	 * reach its DEALER and must be discarded, not kept */
-	for (int i = 0; i < 3; i++)
-		if (zmq_send(srv, rid, rlen, ZMQ_SNDMORE) < 0 || zmq_send(srv, "hi", 2, 0) < 0)
-			break;
-	usleep(2500000);	/* the victim drains its DEALERs once a second */
 	for (int i = 0; i < opt_conns && mono() < end + opt_seconds; i++) {
 		if (zmq_send(srv, rid, rlen, ZMQ_SNDMORE) < 0 || zmq_send(srv, junk, big, 0) < 0)
 			break;
