@@ -280,6 +280,10 @@ grep -q "^victim connected" h.out; check backchannel_victim_connected $? "B neve
 echo "    B's VmRSS before, and its peak while M was connected: $rss0 kB -> $rss1 kB"
 [ -n "$rss1" ] && [ $((rss1 - rss0)) -lt 32768 ]; check backchannel_not_held $? \
 	"B's resident memory grew $rss0 -> ${rss1:-?} kB while M sent 256 MiB down B's connection"
+big=$(sed -n 's/^backchannel sent \([0-9]*\) messages of.*/\1/p' h.out)
+[ "${big:-0}" -ge 1 ]; check backchannel_attack_sent $? "M got none of its 4 MiB messages out to B: $(tr '\n' '|' < h.out)"
+d=$(stat backchannel_dropped B)
+[ "${d:-0}" -ge 1 ]; check backchannel_small_discarded $? "B counted $d of M's small messages as discarded (status backchannel_dropped)"
 ctl B status >/dev/null 2>&1; check backchannel_victim_alive $? "B does not answer"
 
 # ---- outsider: valid keys, in no roster ----------------------------------

@@ -47,8 +47,9 @@
  *   flood              duplicates of one valid object, full speed, --seconds
  *   flood-ihave        IHAVE frames of 4096 random ids, full speed, --seconds
  *   backchannel        listen at M's own endpoint, greet the victim, and
- *                      send --conns messages of 4 MiB down the connection
- *                      the victim opens to M to answer
+ *                      send 3 small messages, then --conns messages of
+ *                      4 MiB, down the connection the victim opens to M
+ *                      to answer
  *   slowloris          --conns raw TCP connections that send a partial
  *                      ZMTP greeting and never read, held --seconds
  *
@@ -710,25 +711,68 @@ static void send_hello(void)
 }
 
 /*
+ * One ZAP request on zap (RFC 27): admit the victim's CURVE key, refuse
+ * every other. Every member dials M's endpoint, not only the victim, so
+ * without this the first connection to M's listener may be another node's
+ * and the attack would hit the wrong one.
+ */
+static void zap_only_victim(void *zap)
+{
+	zmq_msg_t f[7];
+	int n = 0, more = 1;
+	size_t ms = sizeof(more);
+
+	while (more && n < 7) {
+		zmq_msg_init(&f[n]);
+		if (zmq_msg_recv(&f[n], zap, 0) < 0)
+			break;
+		n++;
+		zmq_getsockopt(zap, ZMQ_RCVMORE, &more, &ms);
+	}
+	while (more) {	/* more frames than RFC 27 has: drop them */
+		char b[64];
+		zmq_recv(zap, b, sizeof(b), 0);
+		zmq_getsockopt(zap, ZMQ_RCVMORE, &more, &ms);
+	}
+	/* version, request id, domain, address, routing id, mechanism, key */
+	bool admit = n == 7 && zmq_msg_size(&f[6]) == 32 &&
+	    !memcmp(zmq_msg_data(&f[6]), victim->id.curve_pk, 32);
+	if (n >= 2) {
+		zmq_send(zap, "1.0", 3, ZMQ_SNDMORE);
+		zmq_send(zap, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), ZMQ_SNDMORE);
+		zmq_send(zap, admit ? "200" : "400", 3, ZMQ_SNDMORE);
+		zmq_send(zap, "", 0, ZMQ_SNDMORE);
+		zmq_send(zap, "", 0, ZMQ_SNDMORE);
+		zmq_send(zap, "", 0, 0);
+	}
+	for (int i = 0; i < n; i++)
+		zmq_msg_close(&f[i]);
+}
+
+/*
  * Answer back on the victim's own connection: listen at M's roster
- * endpoint as M (a CurveZMQ server with M's key), greet the victim so it
- * connects to M to answer, then send --conns messages of 4 MiB down the
- * connection the victim opened. The victim never reads from its outbound
- * connections; without a bound it would hold them all.
+ * endpoint as M (a CurveZMQ server with M's key, admitting only the
+ * victim), greet the victim so it connects to M to answer, then send 3
+ * small messages and --conns messages of 4 MiB down the connection the
+ * victim opened. The victim never reads from its outbound connections;
+ * without a bound it would hold them all.
  */
 static void mode_backchannel(void)
 {
 	const roster_member *mm = member_named(identity_public(me)->name);
 	const id_public *pub = identity_public(me);
 	void *srv = zmq_socket(zctx, ZMQ_ROUTER);
+	void *zap = zmq_socket(zctx, ZMQ_REP);
 	int one = 1, zero = 0, hwm = 100000;
 	size_t big = 4u << 20, rlen;
 	uint8_t rid[256], *junk = calloc(1, big);
 	double end;
 	unsigned long sent = 0;
 
-	if (!srv || !junk)
+	if (!srv || !zap || !junk)
 		die("backchannel: out of memory", NULL);
+	if (zmq_bind(zap, "inproc://zeromq.zap.01") < 0)
+		die("backchannel: cannot bind the ZAP handler", NULL);
 	if (!mm || !mm->endpoint[0])
 		die("backchannel: no endpoint for M in the rosters", NULL);
 	if (zmq_setsockopt(srv, ZMQ_CURVE_SERVER, &one, sizeof(one)) < 0 ||
@@ -741,11 +785,15 @@ static void mode_backchannel(void)
 		die("backchannel: cannot listen at M's endpoint", NULL);
 	send_hello();
 	/* the victim's answer arrives on our listener: its routing id */
-	zmq_pollitem_t it = { srv, 0, ZMQ_POLLIN, 0 };
+	zmq_pollitem_t it[2] = { { srv, 0, ZMQ_POLLIN, 0 }, { zap, 0, ZMQ_POLLIN, 0 } };
 	end = mono() + opt_seconds;
 	rlen = 0;
 	while (!rlen && mono() < end) {
-		if (zmq_poll(&it, 1, 100) <= 0)
+		if (zmq_poll(it, 2, 100) <= 0)
+			continue;
+		if (it[1].revents & ZMQ_POLLIN)
+			zap_only_victim(zap);
+		if (!(it[0].revents & ZMQ_POLLIN))
 			continue;
 		int r = zmq_recv(srv, rid, sizeof(rid), ZMQ_DONTWAIT);
 		int more = 0;
@@ -764,6 +812,16 @@ static void mode_backchannel(void)
 		goto out;
 	}
 	printf("victim connected\n");
+	/* first a few small messages, under the victim's size bound: they
+	 * reach its DEALER and must be discarded, not kept */
+	int small = 0;
+	for (; small < 3; small++)
+		if (zmq_send(srv, rid, rlen, ZMQ_SNDMORE) < 0 || zmq_send(srv, "hi", 2, 0) < 0)
+			break;
+	printf("backchannel sent %d small messages%s%s\n", small, small < 3 ? ": " : "",
+	    small < 3 ? zmq_strerror(errno) : "");
+	fflush(stdout);
+	usleep(2500000);	/* the victim drains its DEALERs once a second */
 	for (int i = 0; i < opt_conns && mono() < end + opt_seconds; i++) {
 		if (zmq_send(srv, rid, rlen, ZMQ_SNDMORE) < 0 || zmq_send(srv, junk, big, 0) < 0)
 			break;
@@ -777,6 +835,7 @@ static void mode_backchannel(void)
 out:
 	fflush(stdout);
 	zmq_close(srv);
+	zmq_close(zap);
 	free(junk);
 }
 
