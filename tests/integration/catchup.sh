@@ -39,8 +39,10 @@ for o in A B C; do start_node $o; done
 need_up A B C
 kill "$PID_C"; wait "$PID_C" 2>/dev/null
 t0=$(date +%s)
-seq 1 "$N" | xargs -P 4 -I K sh -c '
-	printf "{\"title\":\"lure K\",\"mail_type\":\"link\",\"domains\":[\"c2-K.example\"]}" |
+# the number comes last, as $2: xargs -I would also replace its marker
+# inside the paths (mktemp's names contain any letter)
+seq 1 "$N" | xargs -P 4 -n 1 sh -c '
+	printf "{\"title\":\"lure %s\",\"mail_type\":\"link\",\"domains\":[\"c2-%s.example\"]}" "$2" "$2" |
 	"$0" submit - --tlp amber --sig chem --data-dir "$1"' "$SM" "$T/A/data" > a.ids 2>a.err
 got=$(grep -c . a.ids)
 [ "$got" -eq "$N" ] || bad catchup_submit "$got of $N submissions succeeded: $(head -3 a.err)"
