@@ -480,7 +480,8 @@ static json_t *cmd_peers(node_t *n)
 static json_t *memory_json(node_t *n)
 {
 	size_t pushed = 0, pushed_cap = 0, backlog_cap = 0, out_cap = 0, ihave_cap = 0;
-	size_t neighbors = 0, owed = 0;
+	size_t neighbors = 0, owed = 0, sessions = 0, session_items = 0, silent_sessions = 0;
+	uint64_t now = now_ms();
 	json_t *o;
 
 	for (size_t i = 0; i < n->n_peers; i++) {
@@ -492,6 +493,17 @@ static json_t *memory_json(node_t *n)
 		ihave_cap += p->cap_ihave;
 		neighbors += p->neighbor;
 		owed += p->owed_ms != 0;
+		/* each reconciliation session holds its own copy of the set it
+		 * covers (72 B an object): held with a silent peer, that copy
+		 * waits for the session to go stale */
+		for (int k = 0; k < 2; k++) {
+			const recon_t *rs = k ? p->rs_resp : p->rs_init;
+			if (!rs)
+				continue;
+			sessions++;
+			session_items += recon_size(rs);
+			silent_sessions += now - p->last_seen_ms > 10000;
+		}
 	}
 	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "scope_entries", (json_int_t)scope_count(n->scope),
@@ -503,6 +515,9 @@ static json_t *memory_json(node_t *n)
 	 * CURVE engine): neighbours and owed peers keep their DEALER open */
 	json_object_set_new(o, "neighbors", json_integer((json_int_t)neighbors));
 	json_object_set_new(o, "owed", json_integer((json_int_t)owed));
+	json_object_set_new(o, "recon_sessions_held", json_integer((json_int_t)sessions));
+	json_object_set_new(o, "recon_items_held", json_integer((json_int_t)session_items));
+	json_object_set_new(o, "recon_sessions_silent", json_integer((json_int_t)silent_sessions));
 #ifdef __GLIBC__
 #if __GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33)
 	struct mallinfo2 mi = mallinfo2();
