@@ -18,6 +18,7 @@
 #include "node/control.h"
 #include "node/control_analyst.h"
 #include "node/control_req.h"
+#include "node/gossip_recon.h"
 #include "node/log.h"
 #include "node/node_impl.h"
 
@@ -480,8 +481,7 @@ static json_t *cmd_peers(node_t *n)
 static json_t *memory_json(node_t *n)
 {
 	size_t pushed = 0, pushed_cap = 0, backlog_cap = 0, out_cap = 0, ihave_cap = 0;
-	size_t neighbors = 0, owed = 0, sessions = 0, session_items = 0, silent_sessions = 0;
-	uint64_t now = now_ms();
+	size_t neighbors = 0, owed = 0, sessions, session_items, silent_sessions;
 	json_t *o;
 
 	for (size_t i = 0; i < n->n_peers; i++) {
@@ -493,18 +493,8 @@ static json_t *memory_json(node_t *n)
 		ihave_cap += p->cap_ihave;
 		neighbors += p->neighbor;
 		owed += p->owed_ms != 0;
-		/* each reconciliation session holds its own copy of the set it
-		 * covers (72 B an object): held with a silent peer, that copy
-		 * waits for the session to go stale */
-		for (int k = 0; k < 2; k++) {
-			const recon_t *rs = k ? p->rs_resp : p->rs_init;
-			if (!rs)
-				continue;
-			sessions++;
-			session_items += recon_size(rs);
-			silent_sessions += now - p->last_seen_ms > 10000;
-		}
 	}
+	gossip_recon_held(n, &sessions, &session_items, &silent_sessions);
 	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "scope_entries", (json_int_t)scope_count(n->scope),
 	    "pushed", (json_int_t)pushed, "pushed_cap", (json_int_t)pushed_cap,

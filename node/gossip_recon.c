@@ -329,6 +329,24 @@ void gossip_recon_on_greeting(node_t *n, struct peer *p)
 		due_in(p, GREET_WAIT_MS);
 }
 
+void gossip_recon_held(const node_t *n, size_t *sessions, size_t *items, size_t *silent)
+{
+	uint64_t now = now_ms();
+
+	*sessions = *items = *silent = 0;
+	for (size_t i = 0; i < n->n_peers; i++) {
+		const struct peer *p = n->peers[i];
+		const recon_t *rs[2] = { p->rs_init, p->rs_resp };
+		for (int k = 0; k < 2; k++) {
+			if (!rs[k])
+				continue;
+			(*sessions)++;
+			*items += recon_size(rs[k]);
+			*silent += now - p->last_seen_ms > RECON_STALE_MS;
+		}
+	}
+}
+
 void gossip_recon_forget_pushed(struct peer *p)
 {
 	pushed_clear(p);

@@ -28,6 +28,10 @@ void gossip_recon_on_greeting(node_t *n, struct peer *p);
 /* Objects from p were deferred: reconcile with it again soon. */
 void gossip_recon_soon(struct peer *p);
 void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f);
+/* Sessions open now, the objects their copies of the set hold (each
+ * session copies it: 72 B an object), and those open with a peer silent
+ * longer than a session may stay quiet (they wait to go stale). */
+void gossip_recon_held(const node_t *n, size_t *sessions, size_t *items, size_t *silent);
 /* Once a second: start the sessions due, drop a responder session and our
  * own with a peer silent for RECON_STALE_MS, and drop pushed sets older
  * than PUSH_DEDUP_MS (each holds a pointer per object pushed). */

@@ -2,7 +2,8 @@
  * tests/unit/test_gossip_recon.c — what gossip_recon releases on its own:
  * a peer's pushed set once PUSH_DEDUP_MS (5 s) has passed, a drained
  * backlog array sized for a large catch-up, and our session with a peer
- * gone silent. Held on, each grows a node's memory with every peer it ever
+ * gone silent; and what gossip_recon_held counts of the sessions open.
+ * Held on, each grows a node's memory with every peer it ever
  * reconciled with (issue 6, the soak).
  *
  * The peers here are not neighbours, so gossip_recon_tick starts no
@@ -22,6 +23,54 @@ static recon_t *empty_session(void)
 {
 	sm_err err = {0};
 	return recon_new(NULL, 0, NULL, &err);
+}
+
+/* A session over k objects (ids 1..k at times 1..k). */
+static recon_t *session_of(size_t k)
+{
+	recon_item it[8] = {0};
+	sm_err err = {0};
+
+	for (size_t i = 0; i < k && i < 8; i++) {
+		it[i].ts = i + 1;
+		it[i].id[0] = (uint8_t)(i + 1);
+	}
+	return recon_new(it, k, NULL, &err);
+}
+
+/* What `status` reports under memory.recon_*: every open session, the
+ * objects their copies hold, and the ones open with a silent peer. */
+static void t_held_counts_sessions_and_copies(void)
+{
+	struct peer a = {0}, b = {0}, c = {0};
+	struct peer *peers[] = { &a, &b, &c };
+	node_t n;
+	uint64_t now = now_ms();
+	size_t sessions = 99, items = 99, silent = 99;
+
+	memset(&n, 0, sizeof(n));
+	n.peers = peers;
+	n.n_peers = 3;
+	gossip_recon_held(&n, &sessions, &items, &silent);
+	CHECK(sessions == 0 && items == 0 && silent == 0);
+	/* a: our session over 3 objects, peer silent for 30 s */
+	a.rs_init = session_of(3);
+	a.last_seen_ms = now - 30000;
+	/* b: both directions open, over 5 and 2 objects, peer just spoke */
+	b.rs_init = session_of(5);
+	b.rs_resp = session_of(2);
+	b.last_seen_ms = now;
+	/* c: no session */
+	c.last_seen_ms = now - 30000;
+	CHECK(a.rs_init && b.rs_init && b.rs_resp);
+	gossip_recon_held(&n, &sessions, &items, &silent);
+	CHECK(sessions == 3);
+	CHECK(items == 10);
+	CHECK(silent == 1);
+	for (size_t i = 0; i < 3; i++)
+		gossip_recon_free(peers[i]);
+	gossip_recon_held(&n, &sessions, &items, &silent);
+	CHECK(sessions == 0 && items == 0 && silent == 0);
 }
 
 static void t_tick_drops_old_pushed_set(void)
@@ -156,5 +205,6 @@ int main(void)
 	RUN(t_tick_drops_session_with_silent_peer);
 	RUN(t_pump_frees_large_drained_backlog);
 	RUN(t_late_answer_to_ended_session_ignored);
+	RUN(t_held_counts_sessions_and_copies);
 	TEST_EXIT();
 }
