@@ -60,7 +60,7 @@ static void collect_one(void *ctx, scope_entry *e)
 	if (c->direct && !direct_scope(c->n, e, c->p->org))
 		return;
 	if (c->k == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 1024;
+		size_t cap = c->cap ? 2 * c->cap : 64;
 		recon_item *x = realloc(c->items, cap * sizeof(*x));
 		if (!x) {
 			c->oom = true;

@@ -9,20 +9,53 @@
 
 /* ---- writing ---------------------------------------------------------- */
 
+/* Grow w's buffer to hold n more bytes: 0, or -1 if it cannot. */
+static int grow(codec_w *w, size_t n)
+{
+	size_t cap = w->cap ? w->cap : CODEC_W_MIN;
+	uint8_t *p;
+
+	if (n <= w->cap - w->len)
+		return 0;
+	if (n > SIZE_MAX / 2 - w->len)
+		return -1;
+	while (cap - w->len < n)
+		cap *= 2;
+	if (!(p = realloc(w->buf, cap)))
+		return -1;
+	w->buf = p;
+	w->cap = cap;
+	return 0;
+}
+
+static int w_write(void *data, const char *p, size_t n)
+{
+	codec_w *w = data;
+
+	if (grow(w, n) < 0)
+		return -1;
+	memcpy(w->buf + w->len, p, n);
+	w->len += n;
+	return 0;
+}
+
 void codec_w_init(codec_w *w)
 {
-	msgpack_sbuffer_init(&w->sb);
-	msgpack_packer_init(&w->pk, &w->sb, msgpack_sbuffer_write);
+	w->buf = NULL;
+	w->len = w->cap = 0;
+	msgpack_packer_init(&w->pk, w, w_write);
 	w->failed = false;
 }
 
 void codec_w_free(codec_w *w)
 {
-	msgpack_sbuffer_destroy(&w->sb);
+	free(w->buf);
 	codec_w_init(w);
 }
 
 #define W(call) do { if (!w->failed && (call) != 0) w->failed = true; } while (0)
+
+void codec_w_reserve(codec_w *w, size_t n) { W(grow(w, n)); }
 
 void codec_w_uint(codec_w *w, uint64_t v) { W(msgpack_pack_uint64(&w->pk, v)); }
 void codec_w_bool(codec_w *w, bool v) { W(v ? msgpack_pack_true(&w->pk) : msgpack_pack_false(&w->pk)); }
@@ -49,7 +82,7 @@ void codec_w_cstr(codec_w *w, const char *s)
 
 void codec_w_raw(codec_w *w, const void *p, size_t n)
 {
-	W(msgpack_sbuffer_write(&w->sb, p, n));
+	W(w_write(w, p, n));
 }
 
 uint8_t *codec_w_take(codec_w *w, size_t *len)
@@ -61,8 +94,8 @@ uint8_t *codec_w_take(codec_w *w, size_t *len)
 		*len = 0;
 		return NULL;
 	}
-	*len = w->sb.size;
-	out = (uint8_t *)msgpack_sbuffer_release(&w->sb);
+	*len = w->len;
+	out = w->buf;
 	if (!out) {		/* empty buffer: hand out a real allocation */
 		out = malloc(1);
 		*len = 0;

@@ -219,8 +219,12 @@ uint8_t *wire_hello(const sm_roster_ref *heads, uint32_t n, uint64_t started_ms,
 uint8_t *wire_objects(const uint8_t *const *objs, const size_t *lens, uint32_t n, size_t *len)
 {
 	codec_w w;
+	size_t total = 16;	/* frame head and array header */
 
+	for (uint32_t i = 0; i < n; i++)
+		total += 5 + lens[i];	/* bin 32 header and bytes */
 	head(&w, WIRE_OBJECTS);
+	codec_w_reserve(&w, total);
 	codec_w_array(&w, n);
 	for (uint32_t i = 0; i < n; i++)
 		codec_w_bin(&w, objs[i], lens[i]);

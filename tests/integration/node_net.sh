@@ -149,6 +149,27 @@ after=$(ctl D dump --json | grep -c '"id"')
 [ "$before" = "$after" ] && ok restart_keeps_state || bad restart_keeps_state "$before objects before, $after after"
 ctl D fsck >/dev/null 2>&1 && ok fsck_clean || bad fsck_clean "$(ctl D fsck 2>&1 | tail -3)"
 
+# status's memory figures agree with the store and with each other: the
+# index rebuilt at start-up holds one entry per stored object, and no
+# count exceeds the capacity or the set it is part of
+ctl D status --json > d-status.json 2>&1
+if python3 - d-status.json > d-memory.err 2>&1 <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1])); m = s["memory"]; bad = []
+def need(cond, what):
+    if not cond: bad.append(what)
+need(m["scope_entries"] == s["objects"], "scope_entries %d, objects %d" % (m["scope_entries"], s["objects"]))
+need(m["pushed"] <= m["pushed_cap"], "pushed %d > pushed_cap %d" % (m["pushed"], m["pushed_cap"]))
+need(0 < m["neighbors"] <= s["peers"], "neighbors %d, peers %d" % (m["neighbors"], s["peers"]))
+need(m["owed"] <= s["peers"], "owed %d, peers %d" % (m["owed"], s["peers"]))
+need(m["recon_sessions_silent"] <= m["recon_sessions_held"] <= 2 * s["peers"],
+     "sessions silent %d, held %d, peers %d" % (m["recon_sessions_silent"], m["recon_sessions_held"], s["peers"]))
+if "heap_in_use" in m:
+    need(m["heap_in_use"] > 0 and m["heap_arena"] >= m["heap_in_use"], "heap in use %d, arena %d" % (m["heap_in_use"], m["heap_arena"]))
+print("; ".join(bad)); sys.exit(1 if bad else 0)
+PY
+then ok status_memory_consistent; else bad status_memory_consistent "$(cat d-memory.err)"; fi
+
 # (an outsider with valid keys but in no roster is refused by ZAP:
 # tests/integration/hostile.sh connects as one)
 

@@ -174,6 +174,48 @@ static void test_zone_reuse(void)
 	CHECK(pthread_join(t, NULL) == 0 && bad == 0);
 }
 
+/* The writer's buffer fits what was written: a small frame takes
+ * CODEC_W_MIN bytes, not a fixed 8 KiB; large ones grow by doubling, a
+ * reservation sizes it at once, and the bytes are the same either way. */
+static void test_writer_buffer(void)
+{
+	codec_w w;
+	uint8_t big[20000];
+	uint8_t *a, *b;
+	size_t la, lb;
+
+	codec_w_init(&w);
+	codec_w_array(&w, 2);
+	codec_w_uint(&w, 1);
+	codec_w_uint(&w, 300);
+	CHECK(w.len == 5 && w.cap == CODEC_W_MIN);
+	a = codec_w_take(&w, &la);
+	CHECK(a && la == 5 && !memcmp(a, "\x92\x01\xcd\x01\x2c", 5));
+	CHECK(w.buf == NULL && w.len == 0 && w.cap == 0);	/* reset for reuse */
+	free(a);
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7);
+	codec_w_bin(&w, big, sizeof(big));
+	CHECK(w.len == sizeof(big) + 3 && w.cap == 32768);	/* 256 doubled to fit */
+	a = codec_w_take(&w, &la);
+	codec_w_reserve(&w, sizeof(big) + 3);
+	CHECK(!w.failed && w.cap == 32768);
+	codec_w_bin(&w, big, sizeof(big));
+	CHECK(w.cap == 32768);		/* no growth after the reservation */
+	b = codec_w_take(&w, &lb);
+	CHECK(a && b && la == lb && !memcmp(a, b, la));
+	CHECK(la == sizeof(big) + 3 && a[0] == 0xc5 && !memcmp(a + 3, big, sizeof(big)));
+	free(a);
+	free(b);
+
+	codec_w_reserve(&w, SIZE_MAX - 8);	/* impossible: the writer fails */
+	CHECK(w.failed);
+	codec_w_uint(&w, 1);
+	CHECK(codec_w_take(&w, &la) == NULL && la == 0);
+	CHECK(!w.failed);		/* and is reset */
+}
+
 int main(void)
 {
 	RUN(test_canonical_accepted);
@@ -183,5 +225,6 @@ int main(void)
 	RUN(test_map_order);
 	RUN(test_utf8);
 	RUN(test_zone_reuse);
+	RUN(test_writer_buffer);
 	TEST_EXIT();
 }
