@@ -511,10 +511,14 @@ static json_t *memory_json(node_t *n)
 #ifdef __GLIBC__
 #if __GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33)
 	struct mallinfo2 mi = mallinfo2();
-	json_object_set_new(o, "heap_in_use", json_integer((json_int_t)mi.uordblks));
-	json_object_set_new(o, "heap_free", json_integer((json_int_t)mi.fordblks));
-	json_object_set_new(o, "heap_mmap", json_integer((json_int_t)mi.hblkhd));
-	json_object_set_new(o, "heap_arena", json_integer((json_int_t)mi.arena));
+	/* all zeros when malloc is not glibc's (a sanitizer's, a preloaded
+	 * allocator): say nothing rather than a heap of 0 bytes */
+	if (mi.arena || mi.hblkhd) {
+		json_object_set_new(o, "heap_in_use", json_integer((json_int_t)mi.uordblks));
+		json_object_set_new(o, "heap_free", json_integer((json_int_t)mi.fordblks));
+		json_object_set_new(o, "heap_mmap", json_integer((json_int_t)mi.hblkhd));
+		json_object_set_new(o, "heap_arena", json_integer((json_int_t)mi.arena));
+	}
 #endif
 #endif
 	return o;
