@@ -47,8 +47,14 @@
 #                 nodes grew RssAnon by 450 to 710 B per object stored,
 #                 and a node judged here gains about 430 objects between
 #                 warm-up and the end: 190 to 300 kB, 6 to 10% of a 3.1 MB
-#                 node. The scope index is about 190 B of that (its unit
-#                 test); the rest is not attributed yet. Tried, with half
+#                 node. heaptrack on one of those sig-15 nodes, cut at
+#                 25 s and 185 s (2,070 objects apart): +360 kB in the
+#                 scope index (about 180 B an object, as its unit test
+#                 says) and +767 kB in libzmq (Debian's, without symbols;
+#                 by size most likely 47 queue chunks of 16 kB, one-time
+#                 per pipe as above, not shown); whether all of the
+#                 soak's growth is of these two kinds is not shown yet
+#                 (issue 6). Tried, with half
 #                 the nodes of one run changed and the other half as
 #                 they are: libzmq rebuilt with 16-message chunks (each
 #                 node 800 kB smaller, the growth the same in kB), glibc's
