@@ -50,11 +50,15 @@
 #                 node. heaptrack on one of those sig-15 nodes, cut at
 #                 25 s and 185 s (2,070 objects apart): +360 kB in the
 #                 scope index (about 180 B an object, as its unit test
-#                 says) and +767 kB in libzmq (Debian's, without symbols;
-#                 by size most likely 47 queue chunks of 16 kB, one-time
-#                 per pipe as above, not shown); whether all of the
-#                 soak's growth is of these two kinds is not shown yet
-#                 (issue 6). Tried, with half
+#                 says) and +767 kB in libzmq. Again with libzmq built
+#                 with symbols (same run, same node): of +900 kB live,
+#                 +361 kB scope index, +377 kB libzmq message queues (12
+#                 pipes opened since 25 s, and 13 second chunks), +182 kB
+#                 receive buffers in flight at the cut, +33 kB encoders
+#                 of new connections: per object and per connection,
+#                 nothing else. Whether the soak's growth under churn is
+#                 only of these kinds is not shown yet (issue 6). Tried,
+#                 with half
 #                 the nodes of one run changed and the other half as
 #                 they are: libzmq rebuilt with 16-message chunks (each
 #                 node 800 kB smaller, the growth the same in kB), glibc's
