@@ -51,9 +51,9 @@
 #                 25 s and 185 s (2,070 objects apart): +360 kB in the
 #                 scope index (about 180 B an object, as its unit test
 #                 says) and +767 kB in libzmq. Again with libzmq built
-#                 with symbols (same run, same node): of +900 kB live,
-#                 +361 kB scope index, +377 kB libzmq message queues (12
-#                 pipes opened since 25 s, and 13 second chunks), +182 kB
+#                 with symbols (a second run, same node): of +900 kB live,
+#                 +361 kB scope index, +377 kB libzmq message queues (24
+#                 queues of pipes opened since 25 s, 13 second chunks), +182 kB
 #                 receive buffers in flight at the cut, +33 kB encoders
 #                 of new connections: per object and per connection,
 #                 nothing else. Whether the soak's growth under churn is
