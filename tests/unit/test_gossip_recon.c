@@ -25,13 +25,16 @@ static recon_t *empty_session(void)
 	return recon_new(NULL, 0, NULL, &err);
 }
 
-/* A session over k objects (ids 1..k at times 1..k). */
+/* A session over k (at most 8) objects (ids 1..k at times 1..k); NULL
+ * for more, rather than reading past the array. */
 static recon_t *session_of(size_t k)
 {
 	recon_item it[8] = {0};
 	sm_err err = {0};
 
-	for (size_t i = 0; i < k && i < 8; i++) {
+	if (k > 8)
+		return NULL;
+	for (size_t i = 0; i < k; i++) {
 		it[i].ts = i + 1;
 		it[i].id[0] = (uint8_t)(i + 1);
 	}
