@@ -45,6 +45,11 @@ fi
 BUILD="$BUILD" ./bench/bench_net.sh >>"$tmp" || { echo "_bench_net.sh failed._" >>"$tmp"; status=1; }
 BUILD="$BUILD" ./bench/bench_hostile.sh >>"$tmp" || { echo "_bench_hostile.sh: a hostile-peer check failed._" >>"$tmp"; status=1; }
 [ "$found" -eq 1 ] || { echo "bench: nothing in $BUILD/bench/" >&2; exit 1; }
+{
+	echo "## Notes"
+	echo
+	echo "How these figures moved between runs, and why targets are missed, is written by hand in bench/NOTES.md."
+} >>"$tmp"
 mv "$tmp" "$out"
 trap - EXIT
 echo "bench: wrote $out" >&2
