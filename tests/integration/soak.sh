@@ -35,24 +35,24 @@
 #                 only reports them: a 60-s run with churn is still in
 #                 its warm-up (connections opening and filling).
 #
-# What grows (issue 6). RSS counts the node's code and libraries (about
-# 6.7 MB here, flat after warm-up) and its anonymous memory (about 3 MB);
-# all the growth is in the anonymous part. In one 600-s run of `make soak`
-# (11 processes judged): RSS without the store's pages +2.8 to +6.5%, its
-# anonymous part +8.5 to +23% (+284 to +612 kB). heaptrack, with libzmq
-# built with its symbols, on two nodes of another such run (live heap cut
-# at 150 s and 600 s: +326 and +551 kB) finds only two kinds of growth. Per
+# What grows (issue 6). RSS counts the node's code and libraries (about 6.7
+# MB here, flat after warm-up) and its anonymous memory (about 3 MB); all
+# the growth is in the anonymous part. In two 600-s runs of `make soak` (11
+# processes judged in each): RSS without the store's pages +1.9 to +6.9%,
+# its anonymous part +5.8 to +23% (+192 to +664 kB). heaptrack, with libzmq
+# built with its symbols, on two nodes of another such run (live heap cut at
+# 150 s and 600 s: +326 and +551 kB) finds only two kinds of growth. Per
 # object held: the scope index (node/scope.c, about 180 B an object in 64-kB
 # arena blocks: +147 kB on both). Per connection: libzmq's message queues,
-# 16 kB chunks, a second one for each queue once it has carried 256
-# messages (+148 and +230 kB), the queues of connections opened since (+98
-# kB on the second node), and their encoders and decoders. Between 300 s
-# and 600 s the first node's live heap fell by 131 kB: the libzmq part rises
-# and falls with the connections open, and RssAnon keeps the heap's highest
-# level. Tried without effect on the growth (half the nodes of one run
-# changed, the other half as they are): libzmq rebuilt with 16-message
-# chunks, glibc's per-thread cache off, a fixed mmap threshold,
-# malloc_trim every 10 s, LMDB batches of 16 objects instead of 256.
+# 16 kB chunks, a second one for each queue once it has carried 256 messages
+# (+148 and +230 kB), the queues of connections opened since (+98 kB on the
+# second node), and their encoders and decoders. Between 300 s and 600 s the
+# first node's live heap fell by 131 kB: the libzmq part rises and falls
+# with the connections open, and RssAnon keeps the heap's highest level.
+# Tried without effect on the growth (half the nodes of one run changed, the
+# other half as they are): libzmq rebuilt with 16-message chunks, glibc's
+# per-thread cache off, a fixed mmap threshold, malloc_trim every 10 s, LMDB
+# batches of 16 objects instead of 256.
 #
 # Settings:
 #   SOAK_SECONDS  workload length (default 60, which `make test` runs; `make
