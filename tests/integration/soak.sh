@@ -130,13 +130,16 @@ sample() {
 	FNR == 1 { split(FILENAME, f, "/"); pid = f[3]; inmdb = 0 }
 	FILENAME ~ /cmdline$/ { c = $0; gsub(/\0/, " ", c); sub(/\.conf.*/, "", c); sub(/.*\//, "", c); node[pid] = c; next }
 	FILENAME ~ /smaps$/ {
+		mapped[pid] = 1
 		if ($1 ~ /^[0-9a-f]+-[0-9a-f]+$/) inmdb = ($NF ~ /\/data\.mdb$/)
 		else if (inmdb && $1 == "Rss:") st[pid] += $2
 		next
 	}
 	/^RssAnon:/ { anon[pid] = $2 }
 	/^VmRSS:/ { vm[pid] = $2 }
-	END { for (p in anon) printf "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", now, node[p], p, anon[p], vm[p], fd[p], st[p] }
+	# a process that exited between its status and its smaps has no store
+	# figure: no sample, rather than one counting the store as its memory
+	END { for (p in anon) if (p in mapped) printf "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", now, node[p], p, anon[p], vm[p], fd[p], st[p] }
 	' $files 2>/dev/null >> "$SAMPLES"
 }
 while kill -0 "$SIMPID" 2>/dev/null; do
