@@ -248,6 +248,33 @@ static void workload_shape(void)
 	profile_clear(&p);
 }
 
+/* Two SIGs: a report to both leaves no SIG to release it to. The
+ * generator looked for one forever (it hung on seed 4 of a 2-SIG profile). */
+static void workload_two_sigs(void)
+{
+	profile p;
+	sm_err err = { 0 };
+	int releases = 0;
+
+	CHECK(profile_parse(&p, "name two\nactive_peers 3\nsig a 6\nsig b 5\nbridge a b 1\n", &err) == 0);
+	for (uint64_t seed = 1; seed <= 24; seed++) {
+		workload w;
+		workload_opts o = { .kind = "fy2014", .seed = seed };
+
+		CHECK(workload_generate(&w, &p, &o, &err) == 0);
+		for (int i = w.n_reports; i < w.n; i++) {
+			const sim_event *e = &w.ev[i], *rep = &w.ev[e->report];
+			if (e->kind != EV_RELEASE)
+				continue;
+			releases++;
+			CHECK(e->aud.n_sigs == 1 && !aud_has_sig(&rep->aud, e->aud.sigs[0]));
+		}
+		workload_clear(&w);
+	}
+	CHECK(releases > 0);
+	profile_clear(&p);
+}
+
 static void fault_plans(void)
 {
 	fault_plan fp;
@@ -489,6 +516,7 @@ int selftest_main(int argc, char **argv)
 	RUN(audience_rules);
 	RUN(percentiles);
 	RUN(workload_shape);
+	RUN(workload_two_sigs);
 	RUN(fault_plans);
 	RUN(linkdelay_stream);
 	return s_failed ? 1 : 0;

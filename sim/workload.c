@@ -446,7 +446,9 @@ int workload_generate(workload *w, const profile *p, const workload_opts *o,
 		sim_event rep = w->ev[i];	/* copy: s_push may move the array */
 		int64_t t = rep.at_ms;
 
-		if ((rep.tlp == TLP_AMBER || rep.tlp == TLP_AMBER_STRICT) && p->n_sigs > 1 &&
+		/* a release widens the audience by a SIG it does not name yet:
+		 * none when it names them all (two SIGs, both named) */
+		if ((rep.tlp == TLP_AMBER || rep.tlp == TLP_AMBER_STRICT) && (int)rep.aud.n_sigs < p->n_sigs &&
 		    rng_below(&r, 100) < 8) {
 			sim_event *e = s_push(w);
 			int s = (int)rng_below(&r, (uint32_t)p->n_sigs);
