@@ -557,6 +557,8 @@ static json_t *cmd_status(node_t *n)
 	    "recon_sessions", (json_int_t)c->recon_sessions, "recon_objects", (json_int_t)c->recon_objects));
 	json_object_update_new(out, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "dup_graft", (json_int_t)c->dup_graft, "dup_recon", (json_int_t)c->dup_recon, "dup_origin", (json_int_t)c->dup_origin, "dup_foreign", (json_int_t)c->dup_foreign, "dup_tree", (json_int_t)c->dup_tree,
 	    "sent_eager", (json_int_t)c->sent_eager, "sent_direct", (json_int_t)c->sent_direct, "sent_want", (json_int_t)c->sent_want, "sent_with_release", (json_int_t)c->sent_with_release));
+	json_object_update_new(out, json_pack("{s:I, s:I, s:I}", "sent_ihave", (json_int_t)c->sent_ihave,
+	    "frames_sent", (json_int_t)ts->frames_out, "frames_received", (json_int_t)ts->frames_in));
 	json_object_set_new(out, "backchannel_dropped", json_integer((json_int_t)ts->backchannel_dropped));
 	json_object_set_new(out, "sigs", sigs);
 	json_object_set_new(out, "peers", json_integer((json_int_t)n->n_peers));

@@ -52,6 +52,12 @@
 #define MISSING_SLOTS 8192		/* their hash table: twice as many slots */
 #define IDS_PER_TOKEN 64		/* an IHAVE/WANT frame costs 1 + ids/64 tokens */
 #define DIRECT_PER_SIG 3	/* members of a foreign SIG an originator seeds */
+/* SIG neighbours off the tree told of an object (IHAVE); a build with
+ * -DLAZY_FANOUT=64 tells all of them, as sigmeshd did before 2026-11-27,
+ * for A/B runs (bench/NOTES.md) */
+#ifndef LAZY_FANOUT
+#define LAZY_FANOUT 3
+#endif
 #define STRIKES_TO_BAN 5
 #define BAN_MS 30000
 #define RATE_FRAMES_PER_S 4000.0	/* token bucket per peer */
@@ -466,7 +472,8 @@ static void flush_ihave(node_t *n, struct peer *p)
 
 	while (i < p->n_ihave) {
 		size_t k = p->n_ihave - i < WIRE_MAX_IDS ? p->n_ihave - i : WIRE_MAX_IDS;
-		node_send(n, p, wire_ids(WIRE_IHAVE, p->ihave + i, (uint32_t)k, false, &flen), &flen);
+		if (node_send(n, p, wire_ids(WIRE_IHAVE, p->ihave + i, (uint32_t)k, false, &flen), &flen) == 0)
+			n->c.sent_ihave += k;
 		i += k;
 	}
 	p->n_ihave = 0;
@@ -511,51 +518,85 @@ static bool aud_names(scope_entry *r, const uint8_t sig[SM_ID_LEN])
 
 /*
  * Does object e (of report r), which came from "from" (NULL: made here),
- * go to neighbour p eagerly? Yes over an edge of the dissemination tree of
- * a SIG both are in that may carry it: any such SIG for a federation-wide
- * object, an audience SIG otherwise. A SIG's tree carries the object
- * only where it enters that SIG: at its originator's SIGs, at a node that
- * got it from outside the SIG (a designated link, the originator's direct
- * seed) or from inside it. A bridge organization that got it in one SIG
- * does not start it again in its other SIG: that SIG has its own entry
- * (the designated link from the originator's SIG, or the originator's
- * seed), and a second entry would give every member two copies. Over a
- * designated cross-SIG link only federation objects go eagerly, over the
- * first link of the pair. Everything else is announced (IHAVE): a node
- * whose tree copy does not come in time fetches it (WANT).
+ * enter the tree of this node's trees[i] here, so that it goes eagerly
+ * over that tree's edges? A tree carries a federation-wide object in any
+ * SIG, others in an audience SIG only; and only where the object enters
+ * that SIG: at its originator's SIGs, at a node that got it from outside
+ * the SIG (a designated link, the originator's direct seed) or from
+ * inside it. A bridge organization that got it in one SIG does not start
+ * it in its other SIG: that SIG has its own entry (the designated link
+ * from the originator's SIG, or the originator's seed), and a second
+ * entry would meet the first wave in the middle of the tree, a duplicate
+ * on every edge between them. When that wave reaches the bridge, the
+ * object goes on down the bridge's subtree (reenter).
+ */
+static bool tree_entry(node_t *n, scope_entry *e, scope_entry *r, size_t i, const struct peer *from)
+{
+	const uint8_t *orig = e->msg.u.h.originator;
+	struct tree *t = &n->trees[i];
+	roster_t *ro;
+
+	if ((!r->msg.u.report.aud.federation && !aud_names(r, t->sig)) ||
+	    !(ro = federation_find(n->fed, t->sig)))
+		return false;
+	if (!from || same(from->org, orig) || roster_is_member(ro, 0, orig) ||
+	    roster_is_member(ro, 0, from->org))
+		return true;
+	/* from outside the node's SIGs: over a designated link into
+	 * another of its SIGs it enters that one only */
+	return !federation_share_sig(n->fed, node_me(n), from->org) &&
+	    (!from->cross_in || (i < 32 && (from->cross_in & (1u << i))));
+}
+
+/* The trees (bit i: trees[i], the first 32) object e enters here. */
+static uint32_t tree_entries(node_t *n, scope_entry *e, scope_entry *r, const struct peer *from)
+{
+	uint32_t m = 0;
+
+	for (size_t i = 0; i < n->n_trees && i < 32; i++)
+		if (tree_entry(n, e, r, i, from))
+			m |= 1u << i;
+	return m;
+}
+
+/* Is p a neighbour over one of the trees in mask? */
+static bool tree_edge(node_t *n, uint32_t mask, const struct peer *p)
+{
+	for (size_t i = 0; i < n->n_trees && i < 32; i++)
+		if ((mask & (1u << i)) && tree_has(&n->trees[i], p->org))
+			return true;
+	return false;
+}
+
+/*
+ * Does object e go to neighbour p eagerly? Over an edge of a tree it
+ * enters here (tree_entry); over a designated cross-SIG link only
+ * federation objects go eagerly, over the first link of the pair.
+ * Everything else is announced (IHAVE): a node whose tree copy does not
+ * come in time fetches it (WANT).
  */
 static bool eager_to(node_t *n, scope_entry *e, scope_entry *r, struct peer *p, const struct peer *from)
 {
-	const uint8_t *orig = e->msg.u.h.originator;
-	bool fed = r->msg.u.report.aud.federation;
-
-	for (size_t i = 0; i < n->n_trees; i++) {
-		struct tree *t = &n->trees[i];
-		roster_t *ro;
-		if (!tree_has(t, p->org) || (!fed && !aud_names(r, t->sig)) ||
-		    !(ro = federation_find(n->fed, t->sig)))
-			continue;
-		if (!from || same(from->org, orig) || roster_is_member(ro, 0, orig) ||
-		    roster_is_member(ro, 0, from->org))
+	for (size_t i = 0; i < n->n_trees; i++)
+		if (tree_has(&n->trees[i], p->org) && tree_entry(n, e, r, i, from))
 			return true;
-		/* from outside the node's SIGs: over a designated link into
-		 * another of its SIGs it enters that one only */
-		if (!federation_share_sig(n->fed, node_me(n), from->org) &&
-		    (!from->cross_in || (from->cross_in & (1u << i))))
-			return true;
-	}
-	return fed && p->cross_primary;
+	return r->msg.u.report.aud.federation && p->cross_primary;
 }
 
-/* Push e to p or announce it (IHAVE). */
-static void offer(node_t *n, struct peer *p, scope_entry *e, const uint8_t *obj, size_t len, bool eager)
+/* Push e (of report r) to p. A release takes its report along to a peer
+ * only the release entitles (one in the report's own audience has it): a
+ * relay that gets both, release first, forwards the report before it
+ * takes in the parked release, when the report is not its to send on
+ * yet, so it travels with the release. */
+static void push(node_t *n, struct peer *p, scope_entry *r, const uint8_t *obj, size_t len,
+    const uint8_t *report_obj, size_t report_len, const sm_members *mem)
 {
-	if (!eager) {
-		queue_ihave(p, e->msg.id);
-		return;
-	}
 	queue_obj(p, obj, len);
 	n->c.sent_eager++;
+	if (report_obj && !tlp_may_receive(&r->msg.u.report, NULL, 0, p->org, mem)) {
+		queue_obj(p, report_obj, report_len);
+		n->c.sent_with_release++;
+	}
 }
 
 /* p gets objects from this node directly: see owed_ms in node_impl.h. A
@@ -606,6 +647,70 @@ static void seed_direct(node_t *n, scope_entry *e, const uint8_t *obj,
 	}
 }
 
+struct lazy {
+	uint8_t rank[8];
+	struct peer *p;
+};
+
+static int cmp_lazy(const void *a, const void *b)
+{
+	return memcmp(((const struct lazy *)a)->rank, ((const struct lazy *)b)->rank, 8);
+}
+
+/*
+ * Announce e (IHAVE) to LAZY_FANOUT of the SIG neighbours off its tree:
+ * those ranked lowest by BLAKE2b(id || org), a different few for every
+ * object. Announcing to all of them would cost each stored object about
+ * five more frames per node (most of a testnet's CPU), to repair a tree
+ * edge that rarely breaks; with three of five told by each neighbour
+ * holding it, a node cut off from its tree parent still hears of the
+ * object from one of them, and reconciliation covers the rest.
+ */
+static void announce_lazy(node_t *n, scope_entry *e, struct lazy *l, size_t k)
+{
+	if (k > LAZY_FANOUT) {
+		for (size_t i = 0; i < k; i++)
+			rank_of(e->msg.id, l[i].p->org, l[i].rank);
+		qsort(l, k, sizeof(*l), cmp_lazy);
+		k = LAZY_FANOUT;
+	}
+	for (size_t i = 0; i < k; i++)
+		queue_ihave(l[i].p, e->msg.id);
+}
+
+/* Which trees this node started object id on (node_impl.h sent_on), or
+ * NULL when it did not send it on lately. */
+static uint32_t *sent_on_find(node_t *n, const uint8_t id[SM_ID_LEN])
+{
+	for (size_t i = 0; i < sizeof(n->sent_on) / sizeof(n->sent_on[0]); i++)
+		if (same(n->sent_on[i].id, id))
+			return &n->sent_on[i].trees;
+	return NULL;
+}
+
+static void sent_on_add(node_t *n, const uint8_t id[SM_ID_LEN], uint32_t trees)
+{
+	size_t i = n->sent_on_pos++ % (sizeof(n->sent_on) / sizeof(n->sent_on[0]));
+
+	memcpy(n->sent_on[i].id, id, SM_ID_LEN);
+	n->sent_on[i].trees = trees;
+}
+
+/* May e go on to neighbour p at all (whether eagerly or announced)? */
+static bool may_send_on(node_t *n, scope_entry *e, struct peer *p, const struct peer *from,
+    bool mine, const sm_members *mem)
+{
+	if (!p->neighbor || p == from || same(p->org, e->msg.u.h.originator))
+		return false;
+	/* A designated cross-SIG link carries what comes from this node's
+	 * own SIGs only: an object enters each other SIG once, from its
+	 * origin SIG, not again from every SIG it reaches on the way (those
+	 * copies would all be duplicates). */
+	if (p->cross && !mine && !federation_share_sig(n->fed, node_me(n), e->msg.u.h.originator))
+		return false;
+	return scope_may_forward(n->scope, e, node_me(n), p->org, mem);
+}
+
 /*
  * Send a newly stored object onward. from is the peer it came from (NULL
  * when this node created it).
@@ -616,7 +721,8 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 	scope_entry *r = scope_report_of(n->scope, e);
 	bool mine = same(e->msg.u.h.originator, node_me(n));
 	uint8_t *report_obj = NULL;
-	size_t report_len = 0;
+	size_t report_len = 0, n_lazy = 0;
+	struct lazy lazy[64];
 
 	if (!r)
 		return;
@@ -632,33 +738,20 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 		report_obj = store_get(n->store, r->msg.id, NULL, &report_len, NULL);
 
 	if (r->msg.u.report.tlp != SM_TLP_RED) {
+		sent_on_add(n, e->msg.id, tree_entries(n, e, r, from));
 		for (size_t i = 0; i < n->n_peers; i++) {
 			struct peer *p = n->peers[i];
-			if (!p->neighbor || p == from || same(p->org, e->msg.u.h.originator))
+			if (!may_send_on(n, e, p, from, mine, &mem))
 				continue;
-			/* A designated cross-SIG link carries what comes from
-			 * this node's own SIGs only: an object enters each other
-			 * SIG once, from its origin SIG, not again from every SIG
-			 * it reaches on the way (those copies would all be
-			 * duplicates). */
-			if (p->cross && !mine && !federation_share_sig(n->fed, node_me(n), e->msg.u.h.originator))
-				continue;
-			if (!scope_may_forward(n->scope, e, node_me(n), p->org, &mem))
-				continue;
-			bool eager = eager_to(n, e, r, p, from);
-			offer(n, p, e, obj, len, eager);
-			/* the report goes along where the release goes eagerly,
-			 * to a peer the release newly entitles (one in the
-			 * report's own audience has it). A relay that gets
-			 * both, release first, forwards the report before it
-			 * takes in the parked release, when the report is not
-			 * its to send on yet: so it travels with the release. */
-			if (report_obj && eager && !tlp_may_receive(&r->msg.u.report, NULL, 0, p->org, &mem)) {
-				queue_obj(p, report_obj, report_len);
-				n->c.sent_with_release++;
-			}
+			if (eager_to(n, e, r, p, from))
+				push(n, p, r, obj, len, report_obj, report_len, &mem);
+			else if (!p->cross && n_lazy < sizeof(lazy) / sizeof(lazy[0]))
+				lazy[n_lazy++].p = p;	/* a SIG neighbour off the tree */
+			else
+				queue_ihave(p, e->msg.id);
 		}
 	}
+	announce_lazy(n, e, lazy, n_lazy);
 	if (mine) {
 		/* what follows a report (a release, sighting or retraction
 		 * from here) goes where the report went: to the audience's
@@ -676,6 +769,41 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 		/* and a released report to those the release newly entitles */
 		if (report_obj)
 			seed_direct(n, r, report_obj, report_len, &e->msg.u.release.add, from);
+	}
+	free(report_obj);
+}
+
+/*
+ * A copy of e, which this node holds, came from "from" (a tree copy that
+ * lost the race, or an answer to reconciliation). If by that copy the
+ * object enters a tree here that it did not enter when it first came (it
+ * reached this bridge organization by its other SIG first), it goes on
+ * down that tree now. Without this, the bridge's subtree in that SIG
+ * waited for an announcement and a graft, or for reconciliation. Each
+ * tree is started here at most once per object.
+ */
+static void reenter(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, struct peer *from)
+{
+	scope_entry *r = scope_report_of(n->scope, e);
+	uint32_t *done = sent_on_find(n, e->msg.id), add, old;
+	uint8_t *report_obj = NULL;
+	size_t report_len = 0;
+	sm_members mem;
+
+	if (!done || !r || r->msg.u.report.tlp == SM_TLP_RED ||
+	    !(add = tree_entries(n, e, r, from) & ~*done))
+		return;
+	old = *done;
+	*done |= add;
+	mem = federation_members(n->fed);
+	if (e->msg.type == SM_MSG_RELEASE)
+		report_obj = store_get(n->store, r->msg.id, NULL, &report_len, NULL);
+	for (size_t i = 0; i < n->n_peers; i++) {
+		struct peer *p = n->peers[i];
+		if (tree_edge(n, add, p) && !tree_edge(n, old, p) &&
+		    !(r->msg.u.report.aud.federation && p->cross_primary) &&
+		    may_send_on(n, e, p, from, same(e->msg.u.h.originator, node_me(n)), &mem))
+			push(n, p, r, obj, len, report_obj, report_len, &mem);
 	}
 	free(report_obj);
 }
@@ -917,7 +1045,8 @@ static enum copy_path copy_path(node_t *n, const uint8_t id[SM_ID_LEN],
 }
 
 /* Is id held already? A duplicate from a peer is counted by its path. */
-static bool ingest_dup(node_t *n, const uint8_t id[SM_ID_LEN], struct peer *from)
+static bool ingest_dup(node_t *n, const uint8_t id[SM_ID_LEN], const uint8_t *obj, size_t len,
+    struct peer *from)
 {
 	scope_entry *e = scope_get(n->scope, id);
 
@@ -933,6 +1062,7 @@ static bool ingest_dup(node_t *n, const uint8_t id[SM_ID_LEN], struct peer *from
 		case PATH_TREE: n->c.dup_tree++; break;
 		}
 		from->duplicates_in++;
+		reenter(n, e, obj, len, from);
 	}
 	return true;
 }
@@ -948,7 +1078,7 @@ static int ingest_job(node_t *n, verify_job *j, struct peer *from, sm_err *err)
 	store_meta meta;
 	scope_entry *e;
 
-	if (ingest_dup(n, j->id, from))
+	if (ingest_dup(n, j->id, j->obj, j->len, from))
 		return 0;
 	if (from)
 		lag_arrived(n, j->id);
@@ -1068,7 +1198,7 @@ int node_ingest(node_t *n, const uint8_t *obj, size_t len, struct peer *from, sm
 	/* duplicates are dropped before any signature check: each object is
 	 * verified once per node */
 	msg_object_id(obj, len, id);
-	if (ingest_dup(n, id, from))
+	if (ingest_dup(n, id, obj, len, from))
 		return 0;
 	if (!(j = verify_job_new(obj, len, from ? from->org : NULL, now_ms())))
 		return sm_fail(err, SM_ENOMEM, "out of memory");
@@ -2016,7 +2146,7 @@ static void on_frame(node_t *n, const uint8_t org[SM_ID_LEN], const uint8_t *buf
 			uint8_t id[SM_ID_LEN];
 			verify_job *j;
 			msg_object_id(f->objs[i], f->obj_lens[i], id);
-			if (ingest_dup(n, id, p))
+			if (ingest_dup(n, id, f->objs[i], f->obj_lens[i], p))
 				continue;
 			if (!(j = verify_job_new(f->objs[i], f->obj_lens[i], p->org, now_ms()))) {
 				log_error("ingest: out of memory");

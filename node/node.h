@@ -94,6 +94,9 @@ typedef struct node_counters {
 	/* objects queued to peers, by cause: eager push, originator's direct
 	 * seed, answer to WANT, report sent along with its release */
 	uint64_t sent_eager, sent_direct, sent_want, sent_with_release;
+	/* ids announced to peers (IHAVE), one per id and peer: with the
+	 * eager copies, what each stored object costs in frames */
+	uint64_t sent_ihave;
 	uint64_t started_ms;
 } node_counters;
 const node_counters *node_get_counters(node_t *n);

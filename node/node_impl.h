@@ -152,6 +152,15 @@ struct node {
 		uint64_t seen;		/* first announced */
 	} grafted[64];
 	size_t grafted_pos;
+	/* objects this node sent on lately (a ring) and the SIG trees it
+	 * started them on (bit i: trees[i]): a tree copy that comes later,
+	 * when the object reached this node first by another SIG, continues
+	 * down that tree from here (node.c reenter) */
+	struct {
+		uint8_t id[SM_ID_LEN];
+		uint32_t trees;
+	} sent_on[512];
+	size_t sent_on_pos;
 	/* How long a tree copy lags an announcement, smoothed as TCP smooths
 	 * round trips (RFC 6298), and the graft wait taken from it: on a
 	 * busy machine a fixed wait grafted copies the tree was about to

@@ -352,7 +352,7 @@ json_t *measure_results(measure *m, const testnet *t)
 	json_t *lat = json_object(), *cmp_j = json_object(), *pt = json_object(), *kinds = json_object();
 	json_t *nodes = json_array(), *fol = json_object();
 	double cpu_tot = 0, rss_max = 0, rss_sum = 0;
-	long long store_tot = 0, dup_tot = 0, recv_tot = 0, sent_tot = 0;
+	long long store_tot = 0, dup_tot = 0, recv_tot = 0, sent_tot = 0, frames_tot = 0, ihave_tot = 0;
 	bool dup_known = false;
 	/* per recipient's home SIG: report deliveries and their latencies */
 	int ns = p->n_sigs;
@@ -548,6 +548,13 @@ json_t *measure_results(measure *m, const testnet *t)
 			recv_tot += json_integer_value(rcv);
 		}
 		sent_tot += json_integer_value(bs);
+		{
+			json_t *fs = s_status_int(nd, "frames_sent"), *ih = s_status_int(nd, "sent_ihave");
+			frames_tot += json_integer_value(fs);
+			ihave_tot += json_integer_value(ih);
+			json_decref(fs);
+			json_decref(ih);
+		}
 		json_array_append_new(nodes, json_pack("{s:s, s:o, s:i, s:f, s:i, s:o, s:I, s:o, s:o, s:o, s:o, s:i, s:i, s:i, s:i, s:i, s:I}",
 		    "name", nd->name, "sigs", sigs, "port", nd->port, "cpu_s", cpu,
 		    "rss_peak_kb", (int)nd->rss_peak_kb, "store_bytes", st_b, "objects_held", (json_int_t)held,
@@ -596,6 +603,11 @@ json_t *measure_results(measure *m, const testnet *t)
 
 		json_object_set_new(ov, "copies_per_object", json_real((double)(recv_tot + dup_tot) / recv_tot));
 		json_object_set_new(ov, "bytes_sent_per_object_received", json_real((double)sent_tot / recv_tot));
+		/* frames, not bytes, are what a testnet's CPU goes on: each
+		 * wakes two ZeroMQ I/O threads and the receiving node */
+		json_object_set_new(ov, "frames_sent_total", json_integer(frames_tot));
+		json_object_set_new(ov, "frames_sent_per_object_received", json_real((double)frames_tot / recv_tot));
+		json_object_set_new(ov, "ihave_sent_per_object_received", json_real((double)ihave_tot / recv_tot));
 	}
 	if (res)
 		json_object_set_new(json_object_get(res, "overhead"), "report_body_bytes_mean",

@@ -238,14 +238,19 @@ void report_print(json_t *s)
 	}
 
 	printf("\ntraffic: ");
-	if (json_is_number(json_object_get(ov, "copies_per_object")))
+	if (json_is_number(json_object_get(ov, "copies_per_object"))) {
 		printf("%.2f copies received per node per object (first copy included), "
 		    "%.0f bytes sent per object received\n         (report bodies %.0f bytes on average; "
 		    "node counters since each node's last start)\n",
 		    s_num(ov, "copies_per_object", NULL), s_num(ov, "bytes_sent_per_object_received", NULL),
 		    s_num(ov, "report_body_bytes_mean", NULL));
-	else
+		if (json_is_number(json_object_get(ov, "frames_sent_per_object_received")))
+			printf("         %.2f frames sent per object received; %.2f ids announced (IHAVE) "
+			    "per object received\n", s_num(ov, "frames_sent_per_object_received", NULL),
+			    s_num(ov, "ihave_sent_per_object_received", NULL));
+	} else {
 		printf("the nodes do not report their counters\n");
+	}
 	if (json_is_object(json_object_get(res, "idle")))
 		printf("idle: %.0f bytes/s sent per node over %.0f s with no workload\n",
 		    s_num(res, "idle", "bytes_sent_per_node_per_s"), s_num(res, "idle", "seconds"));
