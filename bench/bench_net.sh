@@ -24,6 +24,11 @@
 #      peak here, stores in /dev/shm), when the machine has at least 16 GiB
 #      of RAM; the estimate from run 4's per-node RSS and CPU is printed too
 #
+# The latency runs (1, 4 and 6) are drawn BENCH_NET_DRAWS times (default 3),
+# one after another: on this shared 2-core machine one run's p99 moves by
+# a factor of two from run to run, so the table gives the median of the
+# draws' p50s and of their p99s, with every draw beside it.
+#
 # BENCH_NET_REPORTS overrides the 300; BENCH_NET_SCALE=N runs scale-N instead,
 # BENCH_NET_SCALE= (empty) skips it.
 set -u
@@ -32,6 +37,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 sim=$BUILD/sigmesh-sim
 reports=${BENCH_NET_REPORTS:-300}
+draws=${BENCH_NET_DRAWS:-3}
 rate=10
 body=4096
 echo "## Network (sigmesh-sim)"
@@ -55,8 +61,20 @@ run() {
 	echo "bench_net: $name: exit $?, $(( $(date +%s) - t0 )) s" >&2
 }
 
+# draw NAME ARGS...: run NAME, then NAME_2 ... NAME_$draws (same arguments)
+draw() {
+	name=$1
+	shift
+	run "$name" "$@"
+	i=2
+	while [ "$i" -le "$draws" ]; do
+		run "${name}_$i" "$@"
+		i=$((i + 1))
+	done
+}
+
 common="--workload fy2014 --rate $rate --body-bytes $body --seed 2014"
-run p2014 --profile sim/profiles/jcsip-2014.txt $common --reports "$reports" --idle 30
+draw p2014 --profile sim/profiles/jcsip-2014.txt $common --reports "$reports" --idle 30
 run idle2014 --profile sim/profiles/jcsip-2014.txt $common --reports 20 --recon-ms 30000 --idle 30
 run off2014 --profile sim/profiles/jcsip-2014.txt $common --faults offline --settle 60
 run k2014 --profile sim/profiles/jcsip-2014.txt $common --reports "$reports" --faults kill20 --settle 90
@@ -66,7 +84,7 @@ run k2014 --profile sim/profiles/jcsip-2014.txt $common --reports "$reports" --f
 # it, to show what those two cost on this machine
 shm=""
 [ -d /dev/shm ] && shm="--state-dir /dev/shm"
-run p2018 --profile sim/profiles/jcsip-2018.txt $common --reports "$reports" --settle 60 --recon-ms 30000 $shm
+draw p2018 --profile sim/profiles/jcsip-2018.txt $common --reports "$reports" --settle 60 --recon-ms 30000 $shm
 run p2018d --profile sim/profiles/jcsip-2018.txt $common --reports "$reports" --settle 60
 # the node issue's propagation figure: one SIG of 15 members
 run s15 --profile sim/profiles/sig-15.txt $common --reports "$reports" --settle 30
@@ -81,9 +99,10 @@ if [ -n "${BENCH_NET_SCALE:-}" ]; then
 	    --recon-ms 30000 $shm
 fi
 
-python3 - "$work" "$reports" "$rate" "$body" "${BENCH_NET_SCALE:-}" "$load0" <<'EOF'
+python3 - "$work" "$reports" "$rate" "$body" "${BENCH_NET_SCALE:-}" "$load0" "$draws" <<'EOF'
 import json, os, sys
-work, reports, rate, body, scale, load0 = sys.argv[1:7]
+work, reports, rate, body, scale, load0, draws = sys.argv[1:8]
+draws = int(draws)
 
 def load(name):
     try:
@@ -110,8 +129,16 @@ rows = []
 def row(figure, value, target, verdict):
     rows.append(f"| {figure} | {value} | {target} | {verdict} |")
 
+def median(v):
+    v = sorted(x for x in v if x is not None)
+    return v[len(v) // 2] if v else None
+
+def draws_of(name):
+    return [load(name)] + [load(f"{name}_{i}") for i in range(2, draws + 1)]
+
 D18 = "jcsip-2018 with recon every 2 s, stores on one disk"
 runs = {"jcsip-2014": load("p2014"), "jcsip-2018": load("p2018"), D18: load("p2018d"), "sig-15": load("s15")}
+drawn = {"jcsip-2014": draws_of("p2014"), "jcsip-2018": draws_of("p2018")}
 # sig-15: the node issue names no latency target for it, only copies
 targets = {"jcsip-2014": (20, 100), "jcsip-2018": (40, 200), D18: (40, 200), "sig-15": (None, None)}
 if scale:
@@ -122,13 +149,21 @@ for name, d in runs.items():
     if d is None:
         row(f"{name}: latency to full audience", "run failed", "", "**misses**")
         continue
-    p50, p99 = get(d, "results.completion_all_ms.p50"), get(d, "results.completion_all_ms.p99")
     t50, t99 = targets[name]
-    cov = get(d, "results.deliveries.coverage")
-    row(f"{name} ({get(d, 'run.organizations')} nodes): latency to full audience p50 / p99",
-        f"{fmt(p50)} / {fmt(p99)} ms (coverage {fmt(100 * cov if cov is not None else None, '%', 2)})",
+    ds = [x for x in drawn.get(name, [d]) if x]
+    p50s = [get(x, "results.completion_all_ms.p50") for x in ds]
+    p99s = [get(x, "results.completion_all_ms.p99") for x in ds]
+    p50, p99 = median(p50s), median(p99s)
+    covs = [get(x, "results.deliveries.coverage") for x in ds]
+    cov = min(c for c in covs if c is not None) if any(c is not None for c in covs) else None
+    each = ""
+    if len(ds) > 1:
+        each = "; draws " + ", ".join(f"{fmt(a)} / {fmt(b)}" for a, b in zip(p50s, p99s))
+    row(f"{name} ({get(d, 'run.organizations')} nodes): latency to full audience p50 / p99"
+        + (f", median of {len(ds)} runs" if len(ds) > 1 else ""),
+        f"{fmt(p50)} / {fmt(p99)} ms{each} (coverage {fmt(100 * cov if cov is not None else None, '%', 2)})",
         f"<= {t50} / {t99} ms" if t50 else "(measured, no target)",
-        ok(p50 is not None and p50 <= t50 and p99 <= t99) if t50 else "")
+        ok(p50 is not None and p99 is not None and p50 <= t50 and p99 <= t99) if t50 else "")
     cp = get(d, "results.overhead.copies_per_object")
     row(f"{name}: payload copies received per node per object", fmt(cp, "", 2), "<= 1.3",
         ok(cp <= 1.3) if cp is not None else "n/a")
@@ -235,14 +270,19 @@ else
 	echo "### jcsip-2014 over 25 ms links (loopback, userspace delay relay: this kernel has no netem)"
 fi
 echo
-run d2014 --profile sim/profiles/jcsip-2014.txt $common --reports "$reports" --settle 60 \
+draw d2014 --profile sim/profiles/jcsip-2014.txt $common --reports "$reports" --settle 60 \
 	$dnet --link-delay 25
-python3 - "$work" "$reports" "$rate" "$dnet" <<'EOF'
+python3 - "$work" "$reports" "$rate" "$dnet" "$draws" <<'EOF'
 import json, sys
-work, reports, rate, dnet = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-try:
-    d = json.load(open(f"{work}/d2014/summary.json"))
-except (OSError, ValueError):
+work, reports, rate, dnet, draws = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+names = ["d2014"] + [f"d2014_{i}" for i in range(2, draws + 1)]
+ds = []
+for name in names:
+    try:
+        ds.append(json.load(open(f"{work}/{name}/summary.json")))
+    except (OSError, ValueError):
+        pass
+if not ds:
     why = ""
     try:
         why = [l for l in open(f"{work}/d2014.log") if l.startswith("sigmesh-sim: ")][-1].strip()
@@ -251,21 +291,27 @@ except (OSError, ValueError):
     print(f"_not measured: {why or 'the run produced no summary'}_")
     print()
     sys.exit(0)
-r = d["results"]; c = r["completion_all_ms"]; l = r["latency_ms"]
-p99 = c["p99"]
 print(f"Command: `sigmesh-sim run --profile sim/profiles/jcsip-2014.txt --workload fy2014 --rate {rate} "
       f"--body-bytes 4096 --seed 2014 --reports {reports}{' ' + dnet if dnet else ''} --link-delay 25` "
-      f"(one-way 25 ms between any two nodes, RTT 50 ms; {d['run']['link_emulation']}).")
+      f"(one-way 25 ms between any two nodes, RTT 50 ms; {ds[0]['run']['link_emulation']}), "
+      f"{len(ds)} of {len(names)} runs with a summary, one row per run.")
 print()
-print("| measure | p50 | p90 | p99 | max |")
-print("|---|---|---|---|---|")
-print(f"| until the full audience had it (ms, {c['n']} reports) | {c['p50']:.0f} | {c['p90']:.0f} | {p99:.0f} | {c['max']:.0f} |")
-for lab in ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER"):
-    x = l.get(lab)
-    if x and x["n"]:
-        print(f"| each copy, {lab} (ms) | {x['p50']:.0f} | {x['p90']:.0f} | {x['p99']:.0f} | {x['max']:.0f} |")
+print("| run | measure | p50 | p90 | p99 | max |")
+print("|---|---|---|---|---|---|")
+p99s = []
+for k, d in enumerate(ds, 1):
+    r = d["results"]; c = r["completion_all_ms"]; l = r["latency_ms"]
+    p99s.append(c["p99"])
+    print(f"| {k} | until the full audience had it (ms, {c['n']} reports) | {c['p50']:.0f} | {c['p90']:.0f} | {c['p99']:.0f} | {c['max']:.0f} |")
+    for lab in ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER"):
+        x = l.get(lab)
+        if x and x["n"]:
+            print(f"| {k} | each copy, {lab} (ms) | {x['p50']:.0f} | {x['p90']:.0f} | {x['p99']:.0f} | {x['max']:.0f} |")
 print()
-print(f"Target p99 to the full audience <= 350 ms: {'met' if p99 <= 350 else 'NOT met'} ({p99:.0f} ms); "
-      f"verdict {d['verdict']}, leaks {r['leaks']['count']}, missing {r['deliveries']['missing']}.")
+p99 = sorted(p99s)[len(p99s) // 2]
+print(f"Target p99 to the full audience <= 350 ms (median of the runs): {'met' if p99 <= 350 else 'NOT met'} "
+      f"({p99:.0f} ms; runs {', '.join(f'{v:.0f}' for v in p99s)}); verdicts "
+      f"{', '.join(d['verdict'] for d in ds)}, leaks {sum(d['results']['leaks']['count'] for d in ds)}, "
+      f"missing {sum(d['results']['deliveries']['missing'] for d in ds)}.")
 print()
 EOF
