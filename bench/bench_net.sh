@@ -62,14 +62,15 @@ run() {
 }
 
 # draw NAME ARGS...: run NAME, then NAME_2 ... NAME_$draws (same arguments)
+# (sh has no local variables: run() sets name, so this keeps its own)
 draw() {
-	name=$1
+	draw_name=$1
 	shift
-	run "$name" "$@"
-	i=2
-	while [ "$i" -le "$draws" ]; do
-		run "${name}_$i" "$@"
-		i=$((i + 1))
+	run "$draw_name" "$@"
+	draw_i=2
+	while [ "$draw_i" -le "$draws" ]; do
+		run "${draw_name}_$draw_i" "$@"
+		draw_i=$((draw_i + 1))
 	done
 }
 
