@@ -6,12 +6,12 @@
  * (SIG, org), form a fixed 4-ary tree that every node computes alike from
  * the roster (tree_build). An object is pushed eagerly over the edges of
  * the trees of the SIGs it may travel in, from where it enters each SIG
- * (eager_to); CLEAR/GREEN objects cross between SIGs root to root. A tree
- * floods an object to each member exactly once whoever sent it, so each
- * node receives about one copy, whatever the timing (Plumtree's prunes,
- * used before, depended on which copy came first and with many sources
- * kept undoing each other). Every other neighbour (active_peers per SIG,
- * designated cross links) only hears of new ids in batched IHAVE frames
+ * (tree_entry, eager_over); CLEAR/GREEN objects cross between SIGs root
+ * to root. A tree floods an object to each member exactly once whoever
+ * sent it, so each node receives about one copy, whatever the timing
+ * (Plumtree's prunes, used before, depended on which copy came first and
+ * with many sources kept undoing each other). Every other neighbour
+ * (active_peers per SIG, designated cross links) only hears of new ids in batched IHAVE frames
  * and asks (WANT) for what its tree did not bring in time: the repair when
  * a tree node is down. Whatever gossip misses reconciliation repairs.
  *
@@ -153,6 +153,7 @@ static void rank_of(const uint8_t me[SM_ID_LEN], const uint8_t org[SM_ID_LEN], u
 struct ranked {
 	uint8_t rank[8];
 	const uint8_t *org;
+	struct peer *p;		/* announce_lazy's candidates only */
 };
 
 static int cmp_ranked(const void *a, const void *b)
@@ -548,7 +549,9 @@ static bool tree_entry(node_t *n, scope_entry *e, scope_entry *r, size_t i, cons
 	    (!from->cross_in || (i < 32 && (from->cross_in & (1u << i))));
 }
 
-/* The trees (bit i: trees[i], the first 32) object e enters here. */
+/* The trees (bit i: trees[i]) object e enters here. Only a node's first
+ * 32 SIGs' trees carry objects eagerly (as cross_in, a 32-bit mask); a
+ * node in more SIGs gets the rest by announcement and reconciliation. */
 static uint32_t tree_entries(node_t *n, scope_entry *e, scope_entry *r, const struct peer *from)
 {
 	uint32_t m = 0;
@@ -569,18 +572,15 @@ static bool tree_edge(node_t *n, uint32_t mask, const struct peer *p)
 }
 
 /*
- * Does object e go to neighbour p eagerly? Over an edge of a tree it
- * enters here (tree_entry); over a designated cross-SIG link only
- * federation objects go eagerly, over the first link of the pair.
- * Everything else is announced (IHAVE): a node whose tree copy does not
- * come in time fetches it (WANT).
+ * Does an object of report r go to neighbour p eagerly, given the trees
+ * it entered here (tree_entries)? Over an edge of one of those trees; over
+ * a designated cross-SIG link only federation objects go eagerly, over
+ * the first link of the pair. Everything else is announced (IHAVE): a
+ * node whose tree copy does not come in time fetches it (WANT).
  */
-static bool eager_to(node_t *n, scope_entry *e, scope_entry *r, struct peer *p, const struct peer *from)
+static bool eager_over(node_t *n, uint32_t entered, scope_entry *r, const struct peer *p)
 {
-	for (size_t i = 0; i < n->n_trees; i++)
-		if (tree_has(&n->trees[i], p->org) && tree_entry(n, e, r, i, from))
-			return true;
-	return r->msg.u.report.aud.federation && p->cross_primary;
+	return tree_edge(n, entered, p) || (r->msg.u.report.aud.federation && p->cross_primary);
 }
 
 /* Push e (of report r) to p. A release takes its report along to a peer
@@ -647,16 +647,6 @@ static void seed_direct(node_t *n, scope_entry *e, const uint8_t *obj,
 	}
 }
 
-struct lazy {
-	uint8_t rank[8];
-	struct peer *p;
-};
-
-static int cmp_lazy(const void *a, const void *b)
-{
-	return memcmp(((const struct lazy *)a)->rank, ((const struct lazy *)b)->rank, 8);
-}
-
 /*
  * Announce e (IHAVE) to LAZY_FANOUT of the SIG neighbours off its tree:
  * those ranked lowest by BLAKE2b(id || org), a different few for every
@@ -666,12 +656,12 @@ static int cmp_lazy(const void *a, const void *b)
  * holding it, a node cut off from its tree parent still hears of the
  * object from one of them, and reconciliation covers the rest.
  */
-static void announce_lazy(node_t *n, scope_entry *e, struct lazy *l, size_t k)
+static void announce_lazy(node_t *n, scope_entry *e, struct ranked *l, size_t k)
 {
 	if (k > LAZY_FANOUT) {
 		for (size_t i = 0; i < k; i++)
 			rank_of(e->msg.id, l[i].p->org, l[i].rank);
-		qsort(l, k, sizeof(*l), cmp_lazy);
+		qsort(l, k, sizeof(*l), cmp_ranked);
 		k = LAZY_FANOUT;
 	}
 	for (size_t i = 0; i < k; i++)
@@ -722,7 +712,7 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 	bool mine = same(e->msg.u.h.originator, node_me(n));
 	uint8_t *report_obj = NULL;
 	size_t report_len = 0, n_lazy = 0;
-	struct lazy lazy[64];
+	struct ranked lazy[64];
 
 	if (!r)
 		return;
@@ -738,12 +728,13 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 		report_obj = store_get(n->store, r->msg.id, NULL, &report_len, NULL);
 
 	if (r->msg.u.report.tlp != SM_TLP_RED) {
-		sent_on_add(n, e->msg.id, tree_entries(n, e, r, from));
+		uint32_t entered = tree_entries(n, e, r, from);
+		sent_on_add(n, e->msg.id, entered);
 		for (size_t i = 0; i < n->n_peers; i++) {
 			struct peer *p = n->peers[i];
 			if (!may_send_on(n, e, p, from, mine, &mem))
 				continue;
-			if (eager_to(n, e, r, p, from))
+			if (eager_over(n, entered, r, p))
 				push(n, p, r, obj, len, report_obj, report_len, &mem);
 			else if (!p->cross && n_lazy < sizeof(lazy) / sizeof(lazy[0]))
 				lazy[n_lazy++].p = p;	/* a SIG neighbour off the tree */
@@ -800,8 +791,7 @@ static void reenter(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 		report_obj = store_get(n->store, r->msg.id, NULL, &report_len, NULL);
 	for (size_t i = 0; i < n->n_peers; i++) {
 		struct peer *p = n->peers[i];
-		if (tree_edge(n, add, p) && !tree_edge(n, old, p) &&
-		    !(r->msg.u.report.aud.federation && p->cross_primary) &&
+		if (eager_over(n, old | add, r, p) && !eager_over(n, old, r, p) &&
 		    may_send_on(n, e, p, from, same(e->msg.u.h.originator, node_me(n)), &mem))
 			push(n, p, r, obj, len, report_obj, report_len, &mem);
 	}
@@ -2166,7 +2156,7 @@ static void on_frame(node_t *n, const uint8_t org[SM_ID_LEN], const uint8_t *buf
 		on_ids(n, p, f);
 		break;
 	case WIRE_PRUNE:
-		break;		/* the trees are fixed by the rosters (eager_to) */
+		break;		/* the trees are fixed by the rosters (tree_entry) */
 	case WIRE_ROSTER:
 		on_roster(n, p, f);
 		break;
