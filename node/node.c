@@ -10,10 +10,12 @@
  * to root. A tree floods an object to each member exactly once whoever
  * sent it, so each node receives about one copy, whatever the timing
  * (Plumtree's prunes, used before, depended on which copy came first and
- * with many sources kept undoing each other). Every other neighbour
- * (active_peers per SIG, designated cross links) only hears of new ids in batched IHAVE frames
- * and asks (WANT) for what its tree did not bring in time: the repair when
- * a tree node is down. Whatever gossip misses reconciliation repairs.
+ * with many sources kept undoing each other). Of the other neighbours
+ * (active_peers per SIG, designated cross links), every cross link and
+ * LAZY_FANOUT SIG neighbours per object hear of new ids in batched IHAVE
+ * frames and ask (WANT) for what their tree did not bring in time: the
+ * repair when a tree node is down. Whatever gossip misses reconciliation
+ * repairs.
  *
  * Every send is decided by proto/tlp.h through node/scope.h: a node never
  * pushes, announces or reconciles an object with a peer that may not hold
