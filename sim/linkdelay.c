@@ -19,7 +19,8 @@
  *
  * One thread (epoll), started after the listeners exist and joined by
  * linkdelay_destroy; every descriptor is close-on-exec so the nodes the
- * simulator forks never inherit one. In netns mode each listener lives in
+ * simulator forks never keep one (they hold copies between fork and exec,
+ * which is why s_conn_close removes a socket from epoll before closing). In netns mode each listener lives in
  * its node's namespace (bound there before the thread starts) and the
  * thread dials the node from inside that namespace with setns, which for
  * the network namespace acts on the calling thread only. If the simulator
@@ -269,8 +270,17 @@ static void s_conn_close(linkdelay *ld, ld_conn *c)
 			free(ch);
 		}
 		c->d[k].head = c->d[k].tail = NULL;
-		if (c->fd[k] >= 0)
-			close(c->fd[k]);	/* also leaves the epoll set */
+		if (c->fd[k] >= 0) {
+			/* out of the epoll set first: close() alone leaves it
+			 * there while any other descriptor refers to the same
+			 * socket, and a node being forked holds a copy until
+			 * its exec; its events then carried a pointer into this
+			 * conn after it was freed (heap corruption, seen under
+			 * --link-delay as "free(): corrupted unsorted chunks") */
+			if (!c->gone[k])
+				epoll_ctl(ld->ep, EPOLL_CTL_DEL, c->fd[k], NULL);
+			close(c->fd[k]);
+		}
 		c->fd[k] = -1;
 	}
 	if (c->prev)

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "proto/body.h"
@@ -476,6 +478,45 @@ static void linkdelay_stream(void)
 	n = s_recv_wait(srv, b, sizeof(b), 5000);
 	CHECK(n == 0);
 
+	/* a connection reset while a forked process holds copies of the
+	 * relay's sockets (as a node does between fork and exec): the relay
+	 * frees it, and the copies must not bring its events back (under
+	 * ASan this was a heap-use-after-free; without, heap corruption) */
+	{
+		int c2 = s_connect(rport), s2 = -1, hold[2] = { -1, -1 };
+		pid_t child = -1;
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		CHECK(c2 >= 0 && send(c2, "C", 1, 0) == 1);
+		if (c2 >= 0 && (s2 = accept(lfd, NULL, NULL)) >= 0) {
+			CHECK(s_recv_wait(s2, b, sizeof(b), 5000) == 1);
+			CHECK(pipe(hold) == 0);
+			if ((child = fork()) == 0) {
+				char z;
+				/* only the relay's copies stay open here */
+				close(c2);
+				close(s2);
+				close(hold[1]);
+				(void)!read(hold[0], &z, 1);	/* until the parent closes it */
+				_exit(0);
+			}
+			CHECK(child > 0);
+			close(hold[0]);
+			/* a reset from the "node", then the peer hangs up */
+			setsockopt(s2, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			close(s2);
+			poll(NULL, 0, 100);
+			close(c2);
+			c2 = -1;
+			poll(NULL, 0, 200);
+			close(hold[1]);
+			if (child > 0)
+				waitpid(child, NULL, 0);
+		}
+		if (c2 >= 0)
+			close(c2);
+	}
+
 	/* a relay to a node that is down: the connection is closed promptly */
 	{
 		int d = s_connect(dead_port);
@@ -491,7 +532,7 @@ static void linkdelay_stream(void)
 		uint64_t bytes, acc, refused;
 
 		linkdelay_stats(ld, &bytes, &acc, &refused);
-		CHECK(bytes == 2 + LD_TEST_BYTES && acc == 2 && refused == 1);
+		CHECK(bytes == 3 + LD_TEST_BYTES && acc == 3 && refused == 1);
 	}
 out:
 	if (cli >= 0)
