@@ -107,6 +107,9 @@ static int handler(void *user, const char *section, const char *key, const char 
 		} else if (!strcmp(key, "recon_interval_ms")) {
 			rc = set_uint(p, key, v, 24u * 3600 * 1000, &u);
 			c->recon_interval_ms = (uint32_t)u;
+		} else if (!strcmp(key, "seed_links")) {
+			rc = set_uint(p, key, v, 256, &u);
+			c->seed_links = (uint32_t)u;
 		} else if (!strcmp(key, "anonymize"))
 			rc = set_list(p, v);
 		else
@@ -151,6 +154,7 @@ static void defaults(config *c)
 	c->map_size_mb = 4096;
 	c->active_peers = 6;
 	c->recon_interval_ms = 30000;
+	c->seed_links = CONFIG_SEED_LINKS;
 }
 
 static int finish(config *c, sm_err *err)

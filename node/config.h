@@ -13,6 +13,7 @@
  *   map_size_mb = 4096
  *   active_peers = 6                       ; eager-push peers per SIG
  *   recon_interval_ms = 30000              ; periodic reconciliation
+ *   seed_links = 16                        ; foreign SIGs kept connected (below)
  *   anonymize  = example.co.jp, 10.1.0.0/16, Example Gas  ; see below
  *
  *   [peer]                                 ; repeatable, optional: where to reach
@@ -28,6 +29,13 @@
  * the rosters, the peer is still authenticated by its roster key (CURVE),
  * and an org no roster names stops the node at start. Each section names
  * org first, then endpoint (tcp://HOST:PORT).
+ *
+ * seed_links bounds the foreign SIGs (those this node is not in) to whose
+ * entry member (the one its reports to that SIG go to first) the node
+ * keeps a connection open, so that its first report to that SIG does not
+ * wait for a new connection's set-up: four round trips. Each costs a
+ * connection at both ends (about 50 kB each) and ZeroMQ heartbeats; 0
+ * opens them only when needed, as before 2026-11-27.
  *
  * anonymize lists what `sigmesh submit --eml` removes from an email before
  * it is shared, besides the recipients named in its headers (which are
@@ -50,6 +58,11 @@
 #define CONFIG_MAX_PATH 1024
 #define CONFIG_MAX_PEERS 256
 #define CONFIG_MAX_ANON 64
+/* seed_links' default; a build with -DCONFIG_SEED_LINKS=0 behaves as
+ * sigmeshd did before them, for A/B runs (bench/NOTES.md) */
+#ifndef CONFIG_SEED_LINKS
+#define CONFIG_SEED_LINKS 16
+#endif
 
 enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -66,6 +79,7 @@ typedef struct config {
 	uint64_t map_size_mb;
 	uint32_t active_peers;
 	uint32_t recon_interval_ms;
+	uint32_t seed_links;
 	size_t n_peers;
 	struct config_peer {
 		char org[128];		/* roster name or 64-hex org id, resolved at start */

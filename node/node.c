@@ -70,6 +70,8 @@
 
 
 static void strike(node_t *n, struct peer *p, const char *what, const sm_err *err);
+static void choose_seeds(node_t *n);
+static void dial_seeds(node_t *n);
 static void owe_named(void *ctx, scope_entry *e);
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -337,6 +339,7 @@ void node_choose_neighbours(node_t *n)
 		p->cross = false;
 		p->cross_primary = false;
 		p->cross_in = 0;
+		p->seed = false;
 		if (p->neighbor && !federation_share_sig(n->fed, node_me(n), p->org))
 			p->neighbor = false;
 	}
@@ -393,6 +396,49 @@ void node_choose_neighbours(node_t *n)
 				pick_cross(n, r, other, bridged(r, other) ? 1 : 2);
 		}
 	}
+	choose_seeds(n);
+}
+
+/*
+ * The entry members of foreign SIGs (seed_direct's first pick in each SIG
+ * this node is not in) whose connection stays open: of the seed_links
+ * foreign SIGs ranked lowest by BLAKE2b-64(own org id || SIG id). Over
+ * 25 ms links an originator's first report to a SIG took 205 ms at the
+ * median to reach that member, four round trips of connection set-up
+ * (bench/NOTES.md), and the whole SIG's copies waited behind it.
+ */
+static void choose_seeds(node_t *n)
+{
+	size_t ns = federation_count(n->fed), k = 0;
+	struct ranked *rk = calloc(ns ? ns : 1, sizeof(*rk));
+
+	if (!rk)
+		return;
+	for (size_t s = 0; s < ns; s++) {
+		roster_t *r = federation_at(n->fed, s);
+		const uint8_t *sig = roster_sig_id(r);
+		if (!sig || roster_is_member(r, 0, node_me(n)))
+			continue;
+		rank_of(node_me(n), sig, rk[k].rank);
+		rk[k++].org = sig;
+	}
+	qsort(rk, k, sizeof(*rk), cmp_ranked);
+	for (size_t i = 0; i < k && i < n->cfg.seed_links; i++) {
+		roster_t *r = federation_find(n->fed, rk[i].org);
+		const uint8_t *pick[1];
+		struct peer *p;
+		if (r && pick_members(n, r, 1, pick) == 1 && (p = node_peer(n, pick[0], true)))
+			p->seed = true;
+	}
+	free(rk);
+}
+
+/* Open the seed links not open yet: at start and after a roster change. */
+static void dial_seeds(node_t *n)
+{
+	for (size_t i = 0; i < n->n_peers; i++)
+		if (n->peers[i]->seed)
+			(void)transport_dial(n->tp, n->peers[i]->org);
 }
 
 /* ---- sending ---------------------------------------------------------- */
@@ -1708,6 +1754,8 @@ size_t node_peers(node_t *n, node_peer_info *out, size_t cap)
 		if (m)
 			snprintf(o->endpoint, sizeof(o->endpoint), "%s", m->endpoint);
 		o->neighbor = p->neighbor;
+		o->seed = p->seed;
+		o->dialled = transport_dialled(n->tp, p->org);
 		o->last_seen_ms = p->last_seen_ms;
 		o->objects_in = p->objects_in;
 		o->duplicates_in = p->duplicates_in;
@@ -1942,6 +1990,7 @@ static void on_roster(node_t *n, struct peer *p, const wire_frame *f)
 		    (unsigned long long)roster_version(r));
 		transport_prune(n->tp);
 		node_choose_neighbours(n);
+		dial_seeds(n);
 		/* tell the neighbours at once: their HELLO answers carry
 		 * their heads, so the change spreads a hop per round trip */
 		for (size_t i = 0; i < n->n_peers; i++)
@@ -2322,10 +2371,10 @@ void node_destroy(node_t **np)
 /* A DEALER to a non-neighbour (a direct send) is closed after this long
  * unused: each open connection costs about 50 kB of ZeroMQ buffers and 2-3
  * descriptors (measured with massif under the soak), and reopening one
- * costs a CURVE handshake, a fraction of a millisecond. */
+ * costs four round trips (TCP, the ZMTP greeting, CurveZMQ): a fraction of
+ * a millisecond on loopback, 200 ms over 25 ms links. */
 #define DEALER_IDLE_MS 20000
 
-/* Neighbours keep their connection; one-off direct sends do not. */
 /*
  * Peers this node sent objects to directly (owed_ms): once a session that
  * started after the last such send has completed and what it found
@@ -2377,6 +2426,8 @@ static void owe_named(void *ctx, scope_entry *e)
 	}
 }
 
+/* Neighbours, owed peers and seed links keep their connection; one-off
+ * direct sends do not. */
 static bool keep_dealer(void *ctx, const uint8_t org[SM_ID_LEN])
 {
 	struct peer *p = node_peer(ctx, org, false);
@@ -2384,7 +2435,7 @@ static bool keep_dealer(void *ctx, const uint8_t org[SM_ID_LEN])
 	/* an owed peer's DEALER holds the greeting queued for it: ZeroMQ
 	 * delivers it the moment the peer is back (it retries the connection
 	 * every second at most) */
-	return p && (p->neighbor || p->owed_ms);
+	return p && (p->neighbor || p->owed_ms || p->seed);
 }
 
 int node_run(node_t *n)
@@ -2397,6 +2448,7 @@ int node_run(node_t *n)
 	for (size_t i = 0; i < n->n_peers; i++)
 		if (n->peers[i]->neighbor)
 			send_hello(n, n->peers[i]);
+	dial_seeds(n);
 	while (!n->stop) {
 		zmq_pollitem_t items[4] = {
 			{ transport_zap(n->tp), 0, ZMQ_POLLIN, 0 },

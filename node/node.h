@@ -70,6 +70,8 @@ typedef struct node_peer_info {
 	char name[ID_MAX_NAME];
 	char endpoint[ROSTER_MAX_ENDPOINT];
 	bool neighbor;
+	bool seed;			/* a foreign SIG's entry, kept connected */
+	bool dialled;			/* this node's connection to it is open */
 	uint64_t last_seen_ms;
 	uint64_t objects_in, duplicates_in, rejected, objects_out, frames_out;
 	uint64_t strikes;

@@ -25,6 +25,9 @@ struct peer {
 	bool neighbor;			/* in the active set (chosen, or greeted us) */
 	bool chosen;			/* picked by our own ranking */
 	bool cross;			/* a designated link into a SIG we are not in */
+	bool seed;			/* where this node's objects enter a SIG it is
+					 * not in (seed_direct): kept connected
+					 * (config seed_links) */
 	uint64_t last_seen_ms, last_hello_ms, last_recon_ms;
 	/* its last HELLO. A SIG member that greets us (it chose us, or it
 	 * owes us a check) is our neighbour too, until it has not greeted us

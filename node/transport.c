@@ -404,16 +404,41 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	return d;
 }
 
-int transport_send(transport_t *t, const uint8_t org[SM_ID_LEN], const uint8_t *buf, size_t len)
+/* org's DEALER, opened now if there is none and org may be dialled. */
+static struct dealer *dealer_for(transport_t *t, const uint8_t org[SM_ID_LEN])
 {
 	struct dealer *d = find_dealer(t, org);
 
-	if (!d) {
-		if (transport_banned(t, org) || !federation_is_member(t->fed, org))
-			return -1;
-		if (!(d = open_dealer(t, org)))
-			return -1;
-	}
+	if (d)
+		return d;
+	if (transport_banned(t, org) || !federation_is_member(t->fed, org))
+		return NULL;
+	return open_dealer(t, org);
+}
+
+bool transport_dialled(transport_t *t, const uint8_t org[SM_ID_LEN])
+{
+	return find_dealer(t, org) != NULL;
+}
+
+int transport_dial(transport_t *t, const uint8_t org[SM_ID_LEN])
+{
+	struct dealer *d = find_dealer(t, org);
+
+	if (d)
+		return 0;
+	if (!(d = dealer_for(t, org)))
+		return -1;
+	d->used_ms = now_ms();
+	return 0;
+}
+
+int transport_send(transport_t *t, const uint8_t org[SM_ID_LEN], const uint8_t *buf, size_t len)
+{
+	struct dealer *d = dealer_for(t, org);
+
+	if (!d)
+		return -1;
 	d->used_ms = now_ms();
 	if (zmq_send(d->sock, buf, len, ZMQ_DONTWAIT) < 0) {
 		t->st.send_dropped++;

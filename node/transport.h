@@ -56,6 +56,15 @@ int transport_recv(transport_t *t, uint8_t org[SM_ID_LEN], zmq_msg_t *msg);
  * member, or its queue is full. */
 int transport_send(transport_t *t, const uint8_t org[SM_ID_LEN], const uint8_t *buf, size_t len);
 
+/* Open org's DEALER now, without sending (ZeroMQ connects and completes
+ * the CURVE handshake in the background), so that a later send does not
+ * wait for TCP, the ZMTP greeting and CurveZMQ: four round trips. Kept
+ * open only as long as transport_reap's keep() says. -1 as for
+ * transport_send; 0 if it was open already. */
+int transport_dial(transport_t *t, const uint8_t org[SM_ID_LEN]);
+/* Is org's DEALER open (connected, or connecting)? */
+bool transport_dialled(transport_t *t, const uint8_t org[SM_ID_LEN]);
+
 /* Refuse org (in ZAP and on receipt) for ms milliseconds; close its DEALER. */
 void transport_ban(transport_t *t, const uint8_t org[SM_ID_LEN], uint64_t ms);
 bool transport_banned(transport_t *t, const uint8_t org[SM_ID_LEN]);

@@ -129,7 +129,8 @@ static void human_peers(json_t *rep)
 	json_array_foreach(peers, i, p) {
 		json_int_t seen = json_integer_value(json_object_get(p, "last_seen_ms"));
 		printf("%-20s %-9s %-9s %8lld %8lld %8lld %8lld  ", json_string_value(json_object_get(p, "name")),
-		    json_is_true(json_object_get(p, "neighbor")) ? "yes" : "no",
+		    json_is_true(json_object_get(p, "neighbor")) ? "yes" :
+		    json_is_true(json_object_get(p, "seed")) ? "seed" : "no",
 		    json_is_true(json_object_get(p, "banned")) ? "BANNED" :
 		    json_is_true(json_object_get(p, "connected")) ? "yes" : "no",
 		    (long long)json_integer_value(json_object_get(p, "objects_in")),

@@ -27,6 +27,7 @@ static void test_defaults_and_required(void)
 	CHECKF(parse(NODE_MIN, &e) == 0, "%s", e.msg);
 	CHECK(c.log_level == LOG_INFO && c.map_size_mb == 4096 && c.active_peers == 6);
 	CHECK(c.recon_interval_ms == 30000 && c.n_peers == 0 && c.n_anon == 0);
+	CHECK(c.seed_links == CONFIG_SEED_LINKS);
 	/* the control and feed sockets default into the data directory */
 	CHECK(!strcmp(c.control, "ipc:///var/lib/sm/control.sock"));
 	CHECK(!strcmp(c.feed, "ipc:///var/lib/sm/feed.sock"));
@@ -42,7 +43,7 @@ static void test_every_key(void)
 
 	CHECKF(parse(NODE_MIN "passphrase_file = pass\nlisten = tcp://127.0.0.1:7001\n"
 	    "control = ipc:///run/sm.ctl\nfeed = ipc:///run/sm.feed\nlog_level = debug\n"
-	    "map_size_mb = 512\nactive_peers = 8\nrecon_interval_ms = 2000\n"
+	    "map_size_mb = 512\nactive_peers = 8\nrecon_interval_ms = 2000\nseed_links = 0\n"
 	    "anonymize = example.co.jp, 10.1.0.0/16 ,  Example Gas\n", &e) == 0, "%s", e.msg);
 	/* relative paths are taken from the file's directory */
 	CHECK(!strcmp(c.passphrase_file, "/etc/sm/pass"));
@@ -50,9 +51,10 @@ static void test_every_key(void)
 	CHECK(!strcmp(c.listen, "tcp://127.0.0.1:7001"));
 	CHECK(!strcmp(c.control, "ipc:///run/sm.ctl") && !strcmp(c.feed, "ipc:///run/sm.feed"));
 	CHECK(c.log_level == LOG_DEBUG && c.map_size_mb == 512 && c.active_peers == 8);
-	CHECK(c.recon_interval_ms == 2000);
+	CHECK(c.recon_interval_ms == 2000 && c.seed_links == 0);
 	CHECK(c.n_anon == 3 && !strcmp(c.anon[0], "example.co.jp") &&
 	    !strcmp(c.anon[1], "10.1.0.0/16") && !strcmp(c.anon[2], "Example Gas"));
+	CHECK(parse(NODE_MIN "seed_links = 257\n", &e) < 0 && strstr(e.msg, "seed_links"));
 }
 
 static void test_refusals_name_the_line(void)
