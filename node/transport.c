@@ -24,6 +24,21 @@
  * arena); malloc_trim(0) every 10 s cut the mean RssAnon growth from
  * warm-up to the end from +870 kB to +584 kB (issue 6). */
 #define TP_TRIM_MS 10000
+/*
+ * ZMTP heartbeats, from the dialling side only (our DEALER pings, the
+ * peer's ROUTER answers): a DEALER that hears nothing for
+ * TP_HEARTBEAT_TIMEOUT_MS after a ping drops the connection and redials
+ * (a peer gone without a FIN: a host down, a cut link), and the TTL in its
+ * pings makes the peer's ROUTER drop the connection when the pings stop.
+ * Pinging from both ends every 5 s, as before 2026-11-27, made
+ * heartbeats most of an idle node's traffic on the wire: 1,207 bytes/s
+ * per node on loopback at jcsip-2014, against 82 bytes/s of sigmesh
+ * frames (bench/NOTES.md).
+ */
+#ifndef TP_HEARTBEAT_MS
+#define TP_HEARTBEAT_MS 10000
+#endif
+#define TP_HEARTBEAT_TIMEOUT_MS (3 * TP_HEARTBEAT_MS)
 
 struct dealer {
 	uint8_t org[SM_ID_LEN];
@@ -118,8 +133,9 @@ transport_t *transport_new(void *zctx, const identity_t *id, federation_t *fed,
 	    setint(t->router, ZMQ_ROUTER_MANDATORY, 1) < 0 ||
 	    setint(t->router, ZMQ_ROUTER_HANDOVER, 1) < 0 ||
 	    setint(t->router, ZMQ_HANDSHAKE_IVL, 5000) < 0 ||
-	    setint(t->router, ZMQ_HEARTBEAT_IVL, 5000) < 0 ||
-	    setint(t->router, ZMQ_HEARTBEAT_TIMEOUT, 20000) < 0 ||
+	    /* no heartbeats of its own: each connection's dialler pings
+	     * (open_dealer), and its pings' TTL makes this side drop a
+	     * connection that goes silent */
 	    setint(t->router, ZMQ_RCVHWM, 20000) < 0 ||
 	    setint(t->router, ZMQ_LINGER, 0) < 0) {
 		sm_fail(err, SM_EIO, "transport: socket options: %s", zmq_strerror(errno));
@@ -389,8 +405,9 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	    setint(s, ZMQ_RECONNECT_IVL, 100) < 0 ||
 	    setint(s, ZMQ_RECONNECT_IVL_MAX, 1000) < 0 ||
 	    setint(s, ZMQ_HANDSHAKE_IVL, 5000) < 0 ||
-	    setint(s, ZMQ_HEARTBEAT_IVL, 5000) < 0 ||
-	    setint(s, ZMQ_HEARTBEAT_TIMEOUT, 20000) < 0 ||
+	    setint(s, ZMQ_HEARTBEAT_IVL, TP_HEARTBEAT_MS) < 0 ||
+	    setint(s, ZMQ_HEARTBEAT_TIMEOUT, TP_HEARTBEAT_TIMEOUT_MS) < 0 ||
+	    setint(s, ZMQ_HEARTBEAT_TTL, TP_HEARTBEAT_TIMEOUT_MS) < 0 ||
 	    zmq_connect(s, ep) < 0) {
 		log_warn("transport: cannot connect to %s (%s): %s", m->id.name, ep,
 		    zmq_strerror(errno));

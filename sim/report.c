@@ -251,9 +251,15 @@ void report_print(json_t *s)
 	} else {
 		printf("the nodes do not report their counters\n");
 	}
-	if (json_is_object(json_object_get(res, "idle")))
-		printf("idle: %.0f bytes/s sent per node over %.0f s with no workload\n",
+	if (json_is_object(json_object_get(res, "idle"))) {
+		json_t *w = json_object_get(json_object_get(res, "idle"), "wire_bytes_per_node_per_s");
+
+		printf("idle: %.0f bytes/s sent per node over %.0f s with no workload",
 		    s_num(res, "idle", "bytes_sent_per_node_per_s"), s_num(res, "idle", "seconds"));
+		if (json_is_number(w))
+			printf("; %.0f bytes/s per node on the wire (loopback)", json_number_value(w));
+		printf("\n");
+	}
 	printf("per node: CPU %.2fs mean (%.1fs total), peak RSS %.0f kB mean / %.0f kB max, store %.1f MB total\n",
 	    s_num(ov, "cpu_s_mean", NULL), s_num(ov, "cpu_s_total", NULL), s_num(ov, "rss_peak_kb_mean", NULL),
 	    s_num(ov, "rss_peak_kb_max", NULL), s_num(ov, "store_bytes_total", NULL) / 1e6);
