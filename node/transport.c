@@ -417,6 +417,7 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	d = &t->dealers[t->n_dealers++];
 	memcpy(d->org, org, SM_ID_LEN);
 	d->sock = s;
+	d->used_ms = now_ms();	/* idle from now, whether a send follows or not */
 	snprintf(d->endpoint, sizeof(d->endpoint), "%s", ep);
 	return d;
 }
@@ -440,14 +441,7 @@ bool transport_dialled(transport_t *t, const uint8_t org[SM_ID_LEN])
 
 int transport_dial(transport_t *t, const uint8_t org[SM_ID_LEN])
 {
-	struct dealer *d = find_dealer(t, org);
-
-	if (d)
-		return 0;
-	if (!(d = dealer_for(t, org)))
-		return -1;
-	d->used_ms = now_ms();
-	return 0;
+	return dealer_for(t, org) ? 0 : -1;
 }
 
 int transport_send(transport_t *t, const uint8_t org[SM_ID_LEN], const uint8_t *buf, size_t len)
