@@ -35,6 +35,11 @@
  * per node on loopback at jcsip-2014, against 82 bytes/s of sigmesh
  * frames (bench/NOTES.md).
  */
+/* How long a connection may take from TCP accept or connect to a finished
+ * CurveZMQ handshake, ZAP included, before libzmq drops it. */
+#ifndef TP_HANDSHAKE_MS
+#define TP_HANDSHAKE_MS 5000
+#endif
 #ifndef TP_HEARTBEAT_MS
 #define TP_HEARTBEAT_MS 10000
 #endif
@@ -132,7 +137,7 @@ transport_t *transport_new(void *zctx, const identity_t *id, federation_t *fed,
 	    zmq_setsockopt(t->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg)) < 0 ||
 	    setint(t->router, ZMQ_ROUTER_MANDATORY, 1) < 0 ||
 	    setint(t->router, ZMQ_ROUTER_HANDOVER, 1) < 0 ||
-	    setint(t->router, ZMQ_HANDSHAKE_IVL, 5000) < 0 ||
+	    setint(t->router, ZMQ_HANDSHAKE_IVL, TP_HANDSHAKE_MS) < 0 ||
 	    /* no heartbeats of its own: each connection's dialler pings
 	     * (open_dealer), and its pings' TTL makes this side drop a
 	     * connection that goes silent */
@@ -404,7 +409,7 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	    setint(s, ZMQ_LINGER, 0) < 0 ||
 	    setint(s, ZMQ_RECONNECT_IVL, 100) < 0 ||
 	    setint(s, ZMQ_RECONNECT_IVL_MAX, 1000) < 0 ||
-	    setint(s, ZMQ_HANDSHAKE_IVL, 5000) < 0 ||
+	    setint(s, ZMQ_HANDSHAKE_IVL, TP_HANDSHAKE_MS) < 0 ||
 	    setint(s, ZMQ_HEARTBEAT_IVL, TP_HEARTBEAT_MS) < 0 ||
 	    setint(s, ZMQ_HEARTBEAT_TIMEOUT, TP_HEARTBEAT_TIMEOUT_MS) < 0 ||
 	    setint(s, ZMQ_HEARTBEAT_TTL, TP_HEARTBEAT_TIMEOUT_MS) < 0 ||

@@ -17,6 +17,7 @@
 struct ctl {
 	char endpoint[SIM_MAX_PATH + 16];
 	void *sock;	/* NULL until needed, or after a timeout */
+	int64_t sent_ms;	/* ctl_probe: when its request went out; 0: none out */
 };
 
 static void *s_ctx;
@@ -51,6 +52,7 @@ ctl_t *ctl_new(const char *endpoint)
 
 static void s_close(ctl_t *c)
 {
+	c->sent_ms = 0;
 	if (c->sock) {
 		int zero = 0;
 
@@ -69,13 +71,11 @@ void ctl_destroy(ctl_t **cp)
 	}
 }
 
-json_t *ctl_call(ctl_t *c, json_t *req, int timeout_ms, char *err, size_t errlen)
+/* Connect if needed and send req; on failure the socket is reset. */
+static int s_send(ctl_t *c, json_t *req, int timeout_ms, char *err, size_t errlen)
 {
 	char *text = NULL;
-	json_t *rep = NULL;
-	json_error_t jerr;
-	zmq_msg_t msg;
-	int zero = 0, n;
+	int zero = 0;
 
 	err[0] = '\0';
 	if (!c->sock) {
@@ -84,37 +84,56 @@ json_t *ctl_call(ctl_t *c, json_t *req, int timeout_ms, char *err, size_t errlen
 		c->sock = ctx ? zmq_socket(ctx, ZMQ_REQ) : NULL;
 		if (!c->sock) {
 			snprintf(err, errlen, "zmq_socket: %s", zmq_strerror(zmq_errno()));
-			return NULL;
+			return -1;
 		}
 		zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero));
 		if (zmq_connect(c->sock, c->endpoint) < 0) {
 			snprintf(err, errlen, "connect %s: %s", c->endpoint, zmq_strerror(zmq_errno()));
 			s_close(c);
-			return NULL;
+			return -1;
 		}
 	}
 	zmq_setsockopt(c->sock, ZMQ_SNDTIMEO, &timeout_ms, sizeof(timeout_ms));
-	zmq_setsockopt(c->sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof(timeout_ms));
 	text = json_dumps(req, JSON_COMPACT);
 	if (!text) {
 		snprintf(err, errlen, "cannot encode request");
-		return NULL;
+		return -1;
 	}
 	if (zmq_send(c->sock, text, strlen(text), 0) < 0) {
 		snprintf(err, errlen, "send: %s", zmq_strerror(zmq_errno()));
 		free(text);
 		s_close(c);
-		return NULL;
+		return -1;
 	}
 	free(text);
+	return 0;
+}
+
+/* Wait up to timeout_ms (0: not at all) for the reply to the request out.
+ * A timeout leaves the socket as it is (the caller decides whether to wait
+ * on); *timed_out tells it apart from a bad reply. */
+static json_t *s_recv(ctl_t *c, int timeout_ms, bool *timed_out, char *err, size_t errlen)
+{
+	json_t *rep = NULL;
+	json_error_t jerr;
+	zmq_msg_t msg;
+	int n;
+
+	*timed_out = false;
+	err[0] = '\0';
 	zmq_msg_init(&msg);
-	n = zmq_msg_recv(&msg, c->sock, 0);
+	if (timeout_ms > 0)
+		zmq_setsockopt(c->sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof(timeout_ms));
+	n = zmq_msg_recv(&msg, c->sock, timeout_ms > 0 ? 0 : ZMQ_DONTWAIT);
 	if (n < 0) {
-		snprintf(err, errlen, "%s", zmq_errno() == EAGAIN ? "timeout" : zmq_strerror(zmq_errno()));
+		*timed_out = zmq_errno() == EAGAIN;
+		snprintf(err, errlen, "%s", *timed_out ? "timeout" : zmq_strerror(zmq_errno()));
 		zmq_msg_close(&msg);
-		s_close(c);
+		if (!*timed_out)
+			s_close(c);
 		return NULL;
 	}
+	c->sent_ms = 0;
 	if ((size_t)n > CONTROL_MAX_MSG) {
 		snprintf(err, errlen, "reply of %d bytes", n);
 		zmq_msg_close(&msg);
@@ -137,4 +156,40 @@ json_t *ctl_call(ctl_t *c, json_t *req, int timeout_ms, char *err, size_t errlen
 		return NULL;
 	}
 	return rep;
+}
+
+json_t *ctl_call(ctl_t *c, json_t *req, int timeout_ms, char *err, size_t errlen)
+{
+	json_t *rep;
+	bool timed_out;
+
+	if (c->sent_ms)
+		s_close(c);	/* a probe's request is still out: start afresh */
+	if (s_send(c, req, timeout_ms, err, errlen) < 0)
+		return NULL;
+	rep = s_recv(c, timeout_ms, &timed_out, err, errlen);
+	if (timed_out)
+		s_close(c);
+	return rep;
+}
+
+json_t *ctl_probe(ctl_t *c, json_t *req, int64_t now_ms, int give_up_ms, char *err, size_t errlen)
+{
+	json_t *rep;
+	bool timed_out;
+
+	if (c->sent_ms && now_ms - c->sent_ms > give_up_ms)
+		s_close(c);
+	if (!c->sent_ms) {
+		if (s_send(c, req, 1000, err, errlen) < 0)
+			return NULL;
+		c->sent_ms = now_ms;
+	}
+	rep = s_recv(c, 0, &timed_out, err, errlen);
+	return rep;
+}
+
+void ctl_reset(ctl_t *c)
+{
+	s_close(c);
 }

@@ -27,6 +27,11 @@
 
 volatile int sim_interrupted;
 
+/* Bringing a testnet up (s_start_all): nodes starting at once, at most;
+ * and how long with no node coming up before the run gives up. */
+#define SIM_START_WAVE 64
+#define SIM_START_STALL_MS 60000
+
 typedef struct run_opts {
 	const char *profile;
 	workload_opts wl;
@@ -42,6 +47,7 @@ typedef struct run_opts {
 	const char *net;	/* "loopback" or "netns" */
 	int link_delay_ms;
 	double loss_pct;
+	int start_wave;		/* nodes starting at once, at most (default SIM_START_WAVE) */
 } run_opts;
 
 static void s_on_signal(int sig)
@@ -61,7 +67,7 @@ static void s_usage(FILE *f)
 	    "           [--reports N] [--rate R] [--faults none|demo|churn] [--duration S]\n"
 	    "           [--settle S] [--seed N] [--base-port P] [--out DIR] [--keep]\n"
 	    "           [--body-bytes N] [--idle S] [--recon-ms N] [--log-level L]\n"
-	    "           [--net loopback|netns] [--link-delay MS] [--loss PCT]\n"
+	    "           [--net loopback|netns] [--link-delay MS] [--loss PCT] [--start-wave N]\n"
 	    "       sigmesh-sim selftest\n"
 	    "       sigmesh-sim help\n"
 	    "\n"
@@ -78,6 +84,7 @@ static void s_usage(FILE *f)
 	    "  --body-bytes N  fill report bodies with analyst notes up to N bytes of JSON\n"
 	    "  --idle S      after settling, measure S seconds of idle traffic\n"
 	    "  --recon-ms N  the nodes' reconciliation interval (default 2000; production 30000)\n"
+	    "  --start-wave N  at most N nodes starting (not yet answering status) at once (default 64)\n"
 	    "  --log-level L the nodes' log level (default warn); with --keep and debug,\n"
 	    "                each node logs how every object reached it: sim/hops.py reads\n"
 	    "                the logs and shows how long each hop and each path took\n"
@@ -107,6 +114,7 @@ static int s_parse(run_opts *o, int argc, char **argv)
 		{ "recon-ms", required_argument, 0, 'R' }, { "net", required_argument, 0, 'N' },
 		{ "link-delay", required_argument, 0, 'D' }, { "loss", required_argument, 0, 'L' },
 		{ "state-dir", required_argument, 0, 'T' }, { "log-level", required_argument, 0, 'V' },
+		{ "start-wave", required_argument, 0, 'W' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
@@ -118,6 +126,7 @@ static int s_parse(run_opts *o, int argc, char **argv)
 	o->out = "build/sim";
 	o->settle_s = 30;
 	o->net = "loopback";
+	o->start_wave = SIM_START_WAVE;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
@@ -140,6 +149,7 @@ static int s_parse(run_opts *o, int argc, char **argv)
 		case 'N': o->net = optarg; break;
 		case 'D': o->link_delay_ms = atoi(optarg); break;
 		case 'L': o->loss_pct = atof(optarg); break;
+		case 'W': o->start_wave = atoi(optarg); break;
 		case 'h': s_usage(stdout); exit(0);
 		default: return -1;
 		}
@@ -153,6 +163,10 @@ static int s_parse(run_opts *o, int argc, char **argv)
 	if (o->log_level && strcmp(o->log_level, "error") && strcmp(o->log_level, "warn") &&
 	    strcmp(o->log_level, "info") && strcmp(o->log_level, "debug")) {
 		fprintf(stderr, "sigmesh-sim: --log-level %s: expected error, warn, info or debug\n", o->log_level);
+		return -1;
+	}
+	if (o->start_wave < 1 || o->start_wave > 100000) {
+		fprintf(stderr, "sigmesh-sim: --start-wave must be 1..100000\n");
 		return -1;
 	}
 	if (o->link_delay_ms < 0 || o->link_delay_ms > 10000 || o->loss_pct < 0 || o->loss_pct > 50) {
@@ -457,6 +471,43 @@ static int s_wait_up(testnet *t, int64_t timeout_ms, bool tty, const char *phase
 	return sim_interrupted ? -1 : 0;
 }
 
+/* Start every node, at most wave not yet answering status at a
+ * time, and wait until all answer. A thousand nodes started at once on two
+ * cores all dial each other before any can answer: their handshakes
+ * overrun TP_HANDSHAKE_MS, are dropped and redialled, and the testnet
+ * never settles. Organizations do not start their nodes in the same
+ * second either. How long a thousand take depends on the machine (five
+ * minutes to more than ten on two cores), so the limit is on a stall: it
+ * fails once stall_ms pass with no node coming up. */
+static int s_start_all(testnet *t, int wave, int64_t stall_ms, bool tty, int *peak,
+    sm_err *err)
+{
+	int64_t t0 = sim_mono_ms(), last = 0, moved = t0;
+	int next = 0, up = 0, starting;
+
+	*peak = 0;
+	while ((next < t->n || up < t->n) && !sim_interrupted) {
+		while (next < t->n && testnet_count(t, NS_STARTING) < wave)
+			if (testnet_start(t, next++, err) < 0)
+				return -1;
+		if ((starting = testnet_count(t, NS_STARTING)) > *peak)
+			*peak = starting;
+		testnet_poll(t);
+		if (testnet_count(t, NS_UP) > up) {
+			up = testnet_count(t, NS_UP);
+			moved = sim_mono_ms();
+		}
+		if (sim_mono_ms() - moved > stall_ms)
+			return -1;
+		if (sim_mono_ms() - last > 200) {
+			s_progress(tty, "start", sim_mono_ms() - t0, t, 0, 0, 0, -1);
+			last = sim_mono_ms();
+		}
+		usleep(10000);
+	}
+	return sim_interrupted ? -1 : 0;
+}
+
 int run_main(int argc, char **argv)
 {
 	run_opts o;
@@ -468,6 +519,7 @@ int run_main(int argc, char **argv)
 	json_t *summary = NULL, *results = NULL;
 	sm_err err = { 0 };
 	bool tty = isatty(1);
+	int start_peak = 0;	/* most nodes starting at once while bringing it up */
 	int rc = 2, crashes = 0, injected = 0, done_actions = 0, sub_fails = 0;
 	int64_t t_setup, t_work, t_settle, t_end;
 	long missing = -1, leaks = 0;
@@ -542,12 +594,12 @@ int run_main(int argc, char **argv)
 	}
 	if (keysetup_create(&t, &p, &err) < 0)
 		goto fail;
-	for (int i = 0; i < t.n; i++)
-		if (testnet_start(&t, i, &err) < 0)
+	if (s_start_all(&t, o.start_wave, SIM_START_STALL_MS, tty, &start_peak, &err) < 0) {
+		if (err.code)
 			goto fail;
-	if (s_wait_up(&t, 30000 + 500LL * t.n, tty, "start") < 0) {
-		sm_fail(&err, SM_EIO, "%d of %d nodes did not answer status in time (logs in %s/n)",
-		    t.n - testnet_count(&t, NS_UP), t.n, t.base);
+		sm_fail(&err, SM_EIO, "%d of %d nodes did not answer status, none for %d s "
+		    "(logs in %s/n)", t.n - testnet_count(&t, NS_UP), t.n,
+		    SIM_START_STALL_MS / 1000, t.base);
 		o.keep = true;
 		goto fail;
 	}
@@ -731,6 +783,10 @@ int run_main(int argc, char **argv)
 		json_object_set_new(summary, "fault_plan", st);
 		json_object_set_new(json_object_get(summary, "run"), "recon_interval_ms",
 		    json_integer(o.recon_ms > 0 ? o.recon_ms : 2000));
+		json_object_set_new(json_object_get(summary, "run"), "start_wave",
+		    json_integer(o.start_wave));
+		json_object_set_new(json_object_get(summary, "run"), "start_wave_peak",
+		    json_integer(start_peak));
 		json_object_set_new(json_object_get(summary, "run"), "body_bytes",
 		    json_integer((json_int_t)o.wl.body_bytes));
 		if (idle) {

@@ -10,14 +10,17 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 #include "proto/body.h"
 #include "sim/sim.h"
 
@@ -547,6 +550,105 @@ out:
 	free(in);
 }
 
+/* A control socket's stand-in: a REP that answers each request after
+ * delay_ms with {"ok":true,"n":<requests so far>}. */
+struct slow_rep {
+	void *sock;
+	_Atomic int delay_ms;
+	_Atomic int got;	/* requests received (the server thread counts) */
+};
+
+static void *slow_rep_run(void *arg)
+{
+	struct slow_rep *sr = arg;
+	char buf[256], out[64];
+
+	for (;;) {
+		int n = zmq_recv(sr->sock, buf, sizeof(buf), 0);
+
+		if (n < 0)
+			return NULL;	/* context terminated: done */
+		sr->got++;
+		usleep((useconds_t)sr->delay_ms * 1000);
+		snprintf(out, sizeof(out), "{\"ok\":true,\"n\":%d}", sr->got);
+		zmq_send(sr->sock, out, strlen(out), 0);
+	}
+}
+
+/* ctl_probe (how the simulator waits for a thousand nodes at once): it
+ * never blocks, takes a late reply when it comes, and sends afresh once a
+ * request has been out longer than give_up_ms. */
+static void ctl_probes(void)
+{
+	void *ctx = zmq_ctx_new();
+	char ep[96], e[128];
+	struct slow_rep sr = { 0 };
+	pthread_t th;
+	bool started = false;
+	ctl_t *c = NULL;
+	json_t *req = json_pack("{s:s}", "cmd", "status"), *rep = NULL;
+	int64_t t0, waited;
+	int linger = 0;
+
+	snprintf(ep, sizeof(ep), "ipc:///tmp/smsim-selftest-%d.sock", (int)getpid());
+	CHECK(ctx && req);
+	if (!ctx || !req)
+		goto out;
+	sr.sock = zmq_socket(ctx, ZMQ_REP);
+	sr.delay_ms = 300;
+	zmq_setsockopt(sr.sock, ZMQ_LINGER, &linger, sizeof(linger));
+	CHECK(zmq_bind(sr.sock, ep) == 0);
+	CHECK(pthread_create(&th, NULL, slow_rep_run, &sr) == 0);
+	started = true;
+	CHECK((c = ctl_new(ep)) != NULL);
+	if (!c)
+		goto out;
+	/* a reply 300 ms late: probes return without it (the server is still
+	 * asleep) until it is there */
+	t0 = sim_mono_ms();
+	rep = ctl_probe(c, req, sim_mono_ms(), 10000, e, sizeof(e));
+	CHECK(rep == NULL && !strcmp(e, "timeout"));
+	while (!rep && sim_mono_ms() - t0 < 5000) {
+		usleep(10000);
+		rep = ctl_probe(c, req, sim_mono_ms(), 10000, e, sizeof(e));
+	}
+	waited = sim_mono_ms() - t0;
+	CHECK(rep != NULL);
+	CHECK(waited >= 290);
+	CHECK(json_integer_value(json_object_get(rep, "n")) == 1);
+	CHECK(sr.got == 1);	/* one request, however many probes */
+	json_decref(rep);
+	rep = NULL;
+	/* and the same ctl then serves a blocking call */
+	rep = ctl_call(c, req, 3000, e, sizeof(e));
+	CHECK(rep && json_integer_value(json_object_get(rep, "n")) == 2);
+	json_decref(rep);
+	rep = NULL;
+	/* a request out longer than give_up_ms is dropped and sent afresh on a
+	 * new socket: the server sees a second one */
+	sr.delay_ms = 1500;
+	t0 = sim_mono_ms();
+	rep = ctl_probe(c, req, sim_mono_ms(), 200, e, sizeof(e));
+	CHECK(rep == NULL);
+	while (sr.got < 4 && sim_mono_ms() - t0 < 5000) {
+		usleep(20000);
+		json_decref(ctl_probe(c, req, sim_mono_ms(), 200, e, sizeof(e)));
+	}
+	CHECK(sr.got == 4);
+out:
+	ctl_destroy(&c);
+	json_decref(req);
+	if (started) {
+		zmq_ctx_shutdown(ctx);	/* wakes the server thread's recv */
+		pthread_join(th, NULL);
+	}
+	if (sr.sock)
+		zmq_close(sr.sock);
+	if (ctx)
+		zmq_ctx_term(ctx);
+	unlink(ep + 6);
+}
+
 int selftest_main(int argc, char **argv)
 {
 	(void)argc; (void)argv;
@@ -560,5 +662,6 @@ int selftest_main(int argc, char **argv)
 	RUN(workload_two_sigs);
 	RUN(fault_plans);
 	RUN(linkdelay_stream);
+	RUN(ctl_probes);
 	return s_failed ? 1 : 0;
 }

@@ -166,6 +166,15 @@ void ctl_destroy(ctl_t **c);
  * reply (caller decrefs) if it parsed and said "ok": true; otherwise NULL
  * with why in err (a timeout resets the socket so the next call works). */
 json_t *ctl_call(ctl_t *c, json_t *req, int timeout_ms, char *err, size_t errlen);
+/* Without waiting: send req (borrowed) unless a request is already out,
+ * then take its reply if it has come. Returns the reply as ctl_call does,
+ * else NULL (err "timeout" while it is still out). A request out longer
+ * than give_up_ms is dropped with its socket and sent afresh. Lets a
+ * caller probe a thousand busy nodes at once instead of one at a time. */
+json_t *ctl_probe(ctl_t *c, json_t *req, int64_t now_ms, int give_up_ms, char *err,
+    size_t errlen);
+/* Drop the socket and any request out (the node was restarted). */
+void ctl_reset(ctl_t *c);
 
 /* ---- testnet.c ---- */
 enum node_state { NS_DOWN = 0, NS_STARTING, NS_UP, NS_PAUSED };

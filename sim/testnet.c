@@ -180,6 +180,8 @@ int testnet_start(testnet *t, int i, sm_err *err)
 	nd->back_ms = sim_now_ms();
 	nd->next_probe_mono = nd->start_mono + 50;
 	nd->cpu_last_s = 0;
+	if (nd->ctl)
+		ctl_reset(nd->ctl);	/* a probe to the last incarnation is void */
 	if (!nd->ctl) {
 		snprintf(ep, sizeof(ep), "ipc://%s/control.sock", nd->dir);
 		nd->ctl = ctl_new(ep);
@@ -332,8 +334,11 @@ int testnet_poll(testnet *t)
 			testnet_start(t, i, NULL);
 		if (nd->state != NS_STARTING || now < nd->next_probe_mono)
 			continue;
+		/* every starting node's probe is out at once: one at a time, a
+		 * thousand nodes on two cores each answering in more than the
+		 * wait would never all be seen up */
 		req = json_pack("{s:s}", "cmd", "status");
-		rep = ctl_call(nd->ctl, req, 250, e, sizeof(e));
+		rep = ctl_probe(nd->ctl, req, now, 10000, e, sizeof(e));
 		json_decref(req);
 		if (rep) {
 			json_decref(nd->status);
@@ -343,7 +348,7 @@ int testnet_poll(testnet *t)
 			if (!nd->ready_ms_first)
 				nd->ready_ms_first = sim_mono_ms() - nd->start_mono;
 		} else {
-			nd->next_probe_mono = sim_mono_ms() + 100;
+			nd->next_probe_mono = now + 20;
 		}
 	}
 	return crashes;
