@@ -21,8 +21,10 @@
 #      it, else on loopback through sigmesh-sim's delay relay; same rate and
 #      reports: p99 to the full audience (target <= 350 ms)
 #   5. scale-1000 (1,000 nodes; about 5 minutes and 5 GB of memory at
-#      peak here, stores in /dev/shm), when the machine has at least 16 GiB
-#      of RAM; the estimate from run 4's per-node RSS and CPU is printed too
+#      peak on the Intel Xeon, stores in /dev/shm), when the machine has at
+#      least 16 GiB of RAM; the estimate from run 4's per-node RSS and CPU
+#      is printed too. On the AMD EPYC machine its start stalls at about
+#      800 nodes (bench/NOTES.md) and its rows read n/a.
 #
 # The latency runs (1, 4 and 6) are drawn BENCH_NET_DRAWS times (default 3),
 # one after another: on this shared 2-core machine one run's p99 moves by
