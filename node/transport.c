@@ -40,6 +40,11 @@
 #ifndef TP_HANDSHAKE_MS
 #define TP_HANDSHAKE_MS 5000
 #endif
+/* The longest a DEALER waits between attempts to reach a peer that is
+ * down (ZeroMQ starts at 100 ms and doubles up to this). */
+#ifndef TP_RECONNECT_MAX_MS
+#define TP_RECONNECT_MAX_MS 1000
+#endif
 #ifndef TP_HEARTBEAT_MS
 #define TP_HEARTBEAT_MS 10000
 #endif
@@ -408,7 +413,7 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	    setint(s, ZMQ_RCVHWM, 1) < 0 ||
 	    setint(s, ZMQ_LINGER, 0) < 0 ||
 	    setint(s, ZMQ_RECONNECT_IVL, 100) < 0 ||
-	    setint(s, ZMQ_RECONNECT_IVL_MAX, 1000) < 0 ||
+	    setint(s, ZMQ_RECONNECT_IVL_MAX, TP_RECONNECT_MAX_MS) < 0 ||
 	    setint(s, ZMQ_HANDSHAKE_IVL, TP_HANDSHAKE_MS) < 0 ||
 	    setint(s, ZMQ_HEARTBEAT_IVL, TP_HEARTBEAT_MS) < 0 ||
 	    setint(s, ZMQ_HEARTBEAT_TIMEOUT, TP_HEARTBEAT_TIMEOUT_MS) < 0 ||
