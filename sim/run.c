@@ -471,14 +471,14 @@ static int s_wait_up(testnet *t, int64_t timeout_ms, bool tty, const char *phase
 	return sim_interrupted ? -1 : 0;
 }
 
-/* Start every node, at most wave not yet answering status at a
- * time, and wait until all answer. A thousand nodes started at once on two
- * cores all dial each other before any can answer: their handshakes
- * overrun TP_HANDSHAKE_MS, are dropped and redialled, and the testnet
- * never settles. Organizations do not start their nodes in the same
- * second either. How long a thousand take depends on the machine (five
- * minutes to more than ten on two cores), so the limit is on a stall: it
- * fails once stall_ms pass with no node coming up. */
+/* Start every node, at most wave not yet answering status at a time, and
+ * wait until all answer. A thousand nodes started at once on two cores
+ * compete for them before any can answer, each dialling peers that are
+ * not listening yet; organizations do not start their nodes in the same
+ * second either. How long a start takes depends on the machine (scale-1000
+ * came up in about five minutes on one 2-core machine, and not at all on
+ * another: bench/NOTES.md), so the limit is on a stall: it fails once
+ * stall_ms pass with no node coming up. */
 static int s_start_all(testnet *t, int wave, int64_t stall_ms, bool tty, int *peak,
     sm_err *err)
 {
