@@ -175,8 +175,7 @@ json_t *ctl_call(ctl_t *c, json_t *req, int timeout_ms, char *err, size_t errlen
 
 json_t *ctl_probe(ctl_t *c, json_t *req, int64_t now_ms, int give_up_ms, char *err, size_t errlen)
 {
-	json_t *rep;
-	bool timed_out;
+	bool timed_out;	/* a timeout leaves the request out: the next probe looks again */
 
 	if (c->sent_ms && now_ms - c->sent_ms > give_up_ms)
 		s_close(c);
@@ -185,8 +184,7 @@ json_t *ctl_probe(ctl_t *c, json_t *req, int64_t now_ms, int give_up_ms, char *e
 			return NULL;
 		c->sent_ms = now_ms;
 	}
-	rep = s_recv(c, 0, &timed_out, err, errlen);
-	return rep;
+	return s_recv(c, 0, &timed_out, err, errlen);
 }
 
 void ctl_reset(ctl_t *c)

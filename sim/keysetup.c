@@ -28,12 +28,11 @@ static int s_mkdir(const char *path, sm_err *err)
 }
 
 /* Testnets above this many nodes run without seed links: at scale-1000
- * (1,000 processes on 2 cores) their 16,000 connections' CurveZMQ
- * handshakes, on top of the neighbours', overran the 5 s handshake limit
- * while the nodes started, and the redials kept them overrunning: after
- * 31 minutes 3,000 connections were up, against 22,000 after 4 minutes
- * without (bench/NOTES.md; on that machine scale-1000 did not finish in
- * 15 minutes even so). On machines of their own, nodes keep them. */
+ * (1,000 processes on 2 cores) their 16,000 connections, on top of the
+ * neighbours', kept the nodes redialling while they started: after 31
+ * minutes 3,000 connections were up, against 22,000 after 4 minutes
+ * without (bench/NOTES.md; on that machine scale-1000 does not come up
+ * even so, for want of CPU). On machines of their own, nodes keep them. */
 #define SIM_SEED_LINKS_MAX_NODES 300
 
 static int s_write_conf(const sim_node *nd, const char *rosters, int active_peers,

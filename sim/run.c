@@ -27,7 +27,7 @@
 
 volatile int sim_interrupted;
 
-/* Bringing a testnet up (s_start_all): nodes starting at once, at most;
+/* Bringing a testnet up (s_wait_up): nodes starting at once, at most;
  * and how long with no node coming up before the run gives up. */
 #define SIM_START_WAVE 64
 #define SIM_START_STALL_MS 60000
@@ -453,44 +453,26 @@ static int s_idle(testnet *t, double idle_s, bool tty, json_t **out)
 	return 0;
 }
 
-/* Wait until every node answers status (or the deadline). */
-static int s_wait_up(testnet *t, int64_t timeout_ms, bool tty, const char *phase)
-{
-	int64_t t0 = sim_mono_ms(), last = 0;
-
-	while (testnet_count(t, NS_UP) < t->n && !sim_interrupted) {
-		testnet_poll(t);
-		if (sim_mono_ms() - t0 > timeout_ms)
-			return -1;
-		if (sim_mono_ms() - last > 200) {
-			s_progress(tty, phase, sim_mono_ms() - t0, t, 0, 0, 0, -1);
-			last = sim_mono_ms();
-		}
-		usleep(10000);
-	}
-	return sim_interrupted ? -1 : 0;
-}
-
-/* Start every node, at most wave not yet answering status at a time, and
- * wait until all answer. A thousand nodes started at once on two cores
- * compete for them before any can answer, each dialling peers that are
- * not listening yet; organizations do not start their nodes in the same
- * second either. How long a start takes depends on the machine (scale-1000
- * came up in about five minutes on one 2-core machine, and not at all on
- * another: bench/NOTES.md), so the limit is on a stall: it fails once
- * stall_ms pass with no node coming up. */
-static int s_start_all(testnet *t, int wave, int64_t stall_ms, bool tty, int *peak,
-    sm_err *err)
+/* Wait until every node answers status, starting the nodes first when
+ * wave > 0: at most wave of them not yet answering at a time. A thousand
+ * nodes started at once on two cores compete for them before any can
+ * answer, each dialling peers that are not listening yet; organizations
+ * do not start their nodes in the same second either. How long that takes
+ * depends on the machine (scale-1000 came up in about five minutes on one
+ * 2-core machine, and not at all on another: bench/NOTES.md), so the
+ * limit is on a stall: it fails once stall_ms pass with no node coming up.
+ * *peak (if not NULL) gets the most nodes seen starting at once. */
+static int s_wait_up(testnet *t, int wave, int64_t stall_ms, bool tty, const char *phase,
+    int *peak, sm_err *err)
 {
 	int64_t t0 = sim_mono_ms(), last = 0, moved = t0;
-	int next = 0, up = 0, starting;
+	int next = wave > 0 ? 0 : t->n, up = testnet_count(t, NS_UP), starting;
 
-	*peak = 0;
 	while ((next < t->n || up < t->n) && !sim_interrupted) {
 		while (next < t->n && testnet_count(t, NS_STARTING) < wave)
 			if (testnet_start(t, next++, err) < 0)
 				return -1;
-		if ((starting = testnet_count(t, NS_STARTING)) > *peak)
+		if (peak && (starting = testnet_count(t, NS_STARTING)) > *peak)
 			*peak = starting;
 		testnet_poll(t);
 		if (testnet_count(t, NS_UP) > up) {
@@ -500,7 +482,7 @@ static int s_start_all(testnet *t, int wave, int64_t stall_ms, bool tty, int *pe
 		if (sim_mono_ms() - moved > stall_ms)
 			return -1;
 		if (sim_mono_ms() - last > 200) {
-			s_progress(tty, "start", sim_mono_ms() - t0, t, 0, 0, 0, -1);
+			s_progress(tty, phase, sim_mono_ms() - t0, t, 0, 0, 0, -1);
 			last = sim_mono_ms();
 		}
 		usleep(10000);
@@ -594,7 +576,7 @@ int run_main(int argc, char **argv)
 	}
 	if (keysetup_create(&t, &p, &err) < 0)
 		goto fail;
-	if (s_start_all(&t, o.start_wave, SIM_START_STALL_MS, tty, &start_peak, &err) < 0) {
+	if (s_wait_up(&t, o.start_wave, SIM_START_STALL_MS, tty, "start", &start_peak, &err) < 0) {
 		if (err.code)
 			goto fail;
 		sm_fail(&err, SM_EIO, "%d of %d nodes did not answer status, none for %d s "
@@ -687,7 +669,7 @@ int run_main(int argc, char **argv)
 			t.nodes[i].healed = true;
 		}
 	}
-	if (s_wait_up(&t, 30000, tty, "heal") < 0 && sim_interrupted)
+	if (s_wait_up(&t, 0, 30000, tty, "heal", NULL, &err) < 0 && sim_interrupted)
 		goto interrupted;
 	m = measure_new(&p, &w);
 	if (!m) {
