@@ -561,6 +561,7 @@ static json_t *cmd_status(node_t *n)
 	json_object_update_new(out, json_pack("{s:I, s:I, s:I}", "sent_ihave", (json_int_t)c->sent_ihave,
 	    "frames_sent", (json_int_t)ts->frames_out, "frames_received", (json_int_t)ts->frames_in));
 	json_object_set_new(out, "backchannel_dropped", json_integer((json_int_t)ts->backchannel_dropped));
+	json_object_set_new(out, "redials", json_integer((json_int_t)ts->redials));
 	json_object_set_new(out, "sigs", sigs);
 	json_object_set_new(out, "peers", json_integer((json_int_t)n->n_peers));
 	json_object_set_new(out, "graft_wait_ms", json_integer((json_int_t)n->graft_wait_ms));

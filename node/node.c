@@ -46,6 +46,7 @@
 				 * roster change is announced at once
 				 * (on_roster), and each greeting carries a head
 				 * per SIG known (40 SIGs: 1.5 kB) */
+#define HEARD_CHECK_MS 500	/* see struct peer's heard_ms */
 #define HELLO_ANSWER_MS 5000	/* a greeting not answered this long is answered */
 #define GREETED_KEEP_MS (HELLO_MS * 5 / 2)	/* see struct peer's greeted_ms */
 #define OWED_WAIT_MS 2000	/* after a direct send, before checking it landed */
@@ -2165,6 +2166,10 @@ static void on_frame(node_t *n, const uint8_t org[SM_ID_LEN], const uint8_t *buf
 	if (!rate_ok(p)) {
 		p->rate_dropped++;
 		return;
+	}
+	if (p->last_seen_ms - p->heard_ms >= HEARD_CHECK_MS) {
+		p->heard_ms = p->last_seen_ms;
+		transport_heard(n->tp, p->org);
 	}
 	if (wire_decode(buf, len, f, &err) < 0) {
 		strike(n, p, "frame", &err);

@@ -37,6 +37,9 @@ struct peer {
 	uint64_t greeted_ms;
 	uint64_t peer_started_ms;	/* its start time, from its HELLO */
 	uint64_t prev_seen_ms;		/* last_seen_ms before the current frame */
+	uint64_t heard_ms;		/* last transport_heard for it (at most
+					 * every HEARD_CHECK_MS: a frame proves it
+					 * is up, so our DEALER may redial it) */
 	bool cross_primary;		/* the first designated link of its pair of SIGs:
 					 * federation objects go over it eagerly */
 	uint32_t cross_in;		/* bit i: it is the designated link into this

@@ -40,11 +40,21 @@
 #ifndef TP_HANDSHAKE_MS
 #define TP_HANDSHAKE_MS 5000
 #endif
-/* The longest a DEALER waits between attempts to reach a peer that is
- * down (ZeroMQ starts at 100 ms and doubles up to this). */
+/*
+ * The longest a DEALER waits between attempts to reach a peer that is
+ * down (ZeroMQ starts at 100 ms and doubles up to this). Every attempt
+ * wakes the I/O thread and costs a TCP connect: with a 1 s ceiling, a node
+ * whose neighbours were all down used 2.1-2.5 ms of CPU per second, with
+ * 10 s 0.54 ms/s, and a scale-600 testnet came up in 99.5 s instead of
+ * 130.8 s (bench/NOTES.md). A long back-off must not delay the answers to
+ * a peer that has just come back, though: transport_heard redials at once
+ * a DEALER that has been down for TP_REDIAL_DOWN_MS when its peer is heard
+ * from.
+ */
 #ifndef TP_RECONNECT_MAX_MS
-#define TP_RECONNECT_MAX_MS 1000
+#define TP_RECONNECT_MAX_MS 10000
 #endif
+#define TP_REDIAL_DOWN_MS 1000	/* the back-off so far: ZeroMQ retries sooner */
 #ifndef TP_HEARTBEAT_MS
 #define TP_HEARTBEAT_MS 10000
 #endif
@@ -53,7 +63,11 @@
 struct dealer {
 	uint8_t org[SM_ID_LEN];
 	void *sock;
+	void *mon;			/* PAIR: sock's handshake and disconnect events */
+	bool up;			/* a connection is through its handshake */
 	uint64_t used_ms;		/* last send */
+	uint64_t opened_ms;		/* sock created (at a redial too) */
+	uint64_t down_ms;		/* without a connection since (if !up) */
 	char endpoint[ROSTER_MAX_ENDPOINT];
 };
 
@@ -75,6 +89,7 @@ struct transport {
 	int accept_errno;		/* the last failure's errno */
 	uint64_t accept_logged_ms;	/* when the last line was written */
 	uint64_t trimmed_ms;		/* last malloc_trim */
+	uint64_t mon_seq;		/* names the DEALERs' monitor endpoints */
 	struct ban bans[TP_MAX_BANS];
 	size_t n_bans;
 	transport_stats st;
@@ -103,6 +118,17 @@ static void hex(const uint8_t *in, size_t n, char *out)
 static int setint(void *s, int opt, int v)
 {
 	return zmq_setsockopt(s, opt, &v, sizeof(v));
+}
+
+static void dealer_close_socks(struct dealer *d)
+{
+	if (d->sock) {
+		zmq_socket_monitor(d->sock, NULL, 0);
+		zmq_close(d->sock);
+	}
+	if (d->mon)
+		zmq_close(d->mon);
+	d->sock = d->mon = NULL;
 }
 
 transport_t *transport_new(void *zctx, const identity_t *id, federation_t *fed,
@@ -179,7 +205,7 @@ void transport_destroy(transport_t **tp)
 	if (!t)
 		return;
 	for (size_t i = 0; i < t->n_dealers; i++)
-		zmq_close(t->dealers[i].sock);
+		dealer_close_socks(&t->dealers[i]);
 	free(t->dealers);
 	free(t->over);
 	if (t->mon)
@@ -218,7 +244,7 @@ static struct dealer *find_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 
 static void close_dealer(transport_t *t, struct dealer *d)
 {
-	zmq_close(d->sock);
+	dealer_close_socks(d);
 	*d = t->dealers[--t->n_dealers];
 }
 
@@ -379,26 +405,29 @@ int transport_recv(transport_t *t, uint8_t org[SM_ID_LEN], zmq_msg_t *msg)
 	}
 }
 
-static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
+/*
+ * Create d's socket and its monitor and start dialling d->endpoint with
+ * curve_pk as the server's key. The monitor reports only a finished
+ * handshake and a lost connection (a refused attempt reports nothing), so
+ * its queue stays short; transport_heard and transport_reap read it.
+ */
+static int dealer_connect(transport_t *t, struct dealer *d, const uint8_t curve_pk[32])
 {
-	const roster_member *m = federation_member(t->fed, org);
 	const id_public *pub = identity_public(t->id);
-	struct dealer *d;
-	void *s;
-
-	const char *ep = m ? m->endpoint : "";
 	/* the size bound covers ZMTP's own frames too (the CurveZMQ
 	 * handshake, heartbeats), so it cannot be 0 */
 	const int64_t no_inbound = TP_DEALER_MAX_IN;
+	char mon_ep[80];
+	void *s;
 
-	for (size_t i = 0; m && i < t->n_over; i++)
-		if (!memcmp(t->over[i].org, org, SM_ID_LEN))
-			ep = t->over[i].endpoint;
-	if (!m || !ep[0] || t->n_dealers >= TP_MAX_DEALERS)
-		return NULL;
+	snprintf(mon_ep, sizeof(mon_ep), "inproc://sigmesh-dealer-%p-%" PRIu64, (void *)t, t->mon_seq++);
 	if (!(s = zmq_socket(t->zctx, ZMQ_DEALER)))
-		return NULL;
-	if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, m->id.curve_pk, 32) < 0 ||
+		return -1;
+	d->sock = s;
+	d->mon = NULL;
+	d->up = false;
+	d->opened_ms = d->down_ms = now_ms();
+	if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, curve_pk, 32) < 0 ||
 	    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub->curve_pk, 32) < 0 ||
 	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, identity_curve_sk(t->id), 32) < 0 ||
 	    setint(s, ZMQ_SNDHWM, 512) < 0 ||
@@ -418,18 +447,102 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	    setint(s, ZMQ_HEARTBEAT_IVL, TP_HEARTBEAT_MS) < 0 ||
 	    setint(s, ZMQ_HEARTBEAT_TIMEOUT, TP_HEARTBEAT_TIMEOUT_MS) < 0 ||
 	    setint(s, ZMQ_HEARTBEAT_TTL, TP_HEARTBEAT_TIMEOUT_MS) < 0 ||
-	    zmq_connect(s, ep) < 0) {
+	    zmq_socket_monitor(s, mon_ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) < 0 ||
+	    !(d->mon = zmq_socket(t->zctx, ZMQ_PAIR)) || setint(d->mon, ZMQ_LINGER, 0) < 0 ||
+	    zmq_connect(d->mon, mon_ep) < 0 ||
+	    zmq_connect(s, d->endpoint) < 0) {
+		int e = errno;
+		dealer_close_socks(d);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
+{
+	const roster_member *m = federation_member(t->fed, org);
+	struct dealer *d;
+
+	const char *ep = m ? m->endpoint : "";
+
+	for (size_t i = 0; m && i < t->n_over; i++)
+		if (!memcmp(t->over[i].org, org, SM_ID_LEN))
+			ep = t->over[i].endpoint;
+	if (!m || !ep[0] || t->n_dealers >= TP_MAX_DEALERS)
+		return NULL;
+	d = &t->dealers[t->n_dealers];
+	memset(d, 0, sizeof(*d));
+	snprintf(d->endpoint, sizeof(d->endpoint), "%s", ep);
+	if (dealer_connect(t, d, m->id.curve_pk) < 0) {
 		log_warn("transport: cannot connect to %s (%s): %s", m->id.name, ep,
 		    zmq_strerror(errno));
-		zmq_close(s);
 		return NULL;
 	}
-	d = &t->dealers[t->n_dealers++];
 	memcpy(d->org, org, SM_ID_LEN);
-	d->sock = s;
 	d->used_ms = now_ms();	/* idle from now, whether a send follows or not */
-	snprintf(d->endpoint, sizeof(d->endpoint), "%s", ep);
+	t->n_dealers++;
 	return d;
+}
+
+/* Read d's pending monitor events: each a frame of u16 event + u32 value,
+ * then a frame with the endpoint. */
+static void dealer_events(struct dealer *d)
+{
+	for (int k = 0; k < 64; k++) {
+		zmq_msg_t ev;
+		uint16_t event = 0;
+		bool more;
+
+		zmq_msg_init(&ev);
+		if (zmq_msg_recv(&ev, d->mon, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&ev);
+			return;
+		}
+		if (zmq_msg_size(&ev) >= 6)
+			memcpy(&event, zmq_msg_data(&ev), 2);
+		more = zmq_msg_more(&ev);
+		zmq_msg_close(&ev);
+		while (more) {
+			zmq_msg_t x;
+			zmq_msg_init(&x);
+			more = zmq_msg_recv(&x, d->mon, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&x);
+			zmq_msg_close(&x);
+		}
+		if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+			d->up = true;
+		} else if (event == ZMQ_EVENT_DISCONNECTED && d->up) {
+			d->up = false;
+			d->down_ms = now_ms();
+		}
+	}
+}
+
+bool transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN])
+{
+	struct dealer *d = find_dealer(t, org);
+	const roster_member *m;
+	uint64_t now;
+
+	if (!d)
+		return false;
+	dealer_events(d);
+	now = now_ms();
+	/* down long enough that ZeroMQ's next attempt may be seconds away,
+	 * and not opened so recently that a handshake may still be under
+	 * way: the peer is up (it just spoke), so dial it now */
+	if (d->up || now - d->down_ms < TP_REDIAL_DOWN_MS || now - d->opened_ms < TP_HANDSHAKE_MS ||
+	    !(m = federation_member(t->fed, org)))
+		return false;
+	dealer_close_socks(d);
+	if (dealer_connect(t, d, m->id.curve_pk) < 0) {
+		log_warn("transport: cannot redial %s (%s): %s", m->id.name, d->endpoint,
+		    zmq_strerror(errno));
+		close_dealer(t, d);
+		return false;
+	}
+	t->st.redials++;
+	return true;
 }
 
 /* org's DEALER, opened now if there is none and org may be dialled. */
@@ -491,6 +604,7 @@ size_t transport_reap(transport_t *t, uint64_t idle_ms,
 			char none;
 			while (zmq_recv(d->sock, &none, sizeof(none), ZMQ_DONTWAIT) >= 0)
 				t->st.backchannel_dropped++;
+			dealer_events(d);
 			i++;
 		}
 	}

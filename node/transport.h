@@ -64,6 +64,12 @@ int transport_send(transport_t *t, const uint8_t org[SM_ID_LEN], const uint8_t *
 int transport_dial(transport_t *t, const uint8_t org[SM_ID_LEN]);
 /* Is org's DEALER open (connected, or connecting)? */
 bool transport_dialled(transport_t *t, const uint8_t org[SM_ID_LEN]);
+/* org has just been heard from, so it is up: if our DEALER to it has had no
+ * connection for a while (ZeroMQ backs off up to 10 s between attempts),
+ * dial it again now instead of at ZeroMQ's next attempt. True if it did.
+ * Not while a handshake may still be under way (a DEALER opened in the last
+ * few seconds). */
+bool transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN]);
 
 /* Refuse org (in ZAP and on receipt) for ms milliseconds; close its DEALER. */
 void transport_ban(transport_t *t, const uint8_t org[SM_ID_LEN], uint64_t ms);
@@ -92,6 +98,7 @@ typedef struct transport_stats {
 	uint64_t zap_accepted, zap_refused, banned_dropped;
 	uint64_t accept_failed;		/* accept() failures logged (EMFILE...) */
 	uint64_t backchannel_dropped;	/* messages a peer sent down our DEALER */
+	uint64_t redials;		/* DEALERs redialled by transport_heard */
 } transport_stats;
 const transport_stats *transport_get_stats(const transport_t *t);
 
