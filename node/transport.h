@@ -87,8 +87,9 @@ void transport_prune(transport_t *t);
  * connections: too many open files ... RLIMIT_NOFILE n". Every 10 s it
  * also returns the process's free heap memory to the kernel (glibc's
  * malloc_trim): the buffers of closed connections would otherwise stay
- * resident. The node calls it once a second. Returns how many were
- * closed. */
+ * resident; and discards what peers sent down our DEALERs (at most one
+ * small message each). The node calls it once a second. Returns how many
+ * were closed. */
 size_t transport_reap(transport_t *t, uint64_t idle_ms,
     bool (*keep)(void *ctx, const uint8_t org[SM_ID_LEN]), void *ctx);
 
