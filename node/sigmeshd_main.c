@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sodium.h>
 #include "node/log.h"
 #include "node/node.h"
@@ -28,6 +29,7 @@ int main(int argc, char **argv)
 	config cfg;
 	sm_err err = {0};
 	struct sigaction sa;
+	struct rlimit rl;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
@@ -53,6 +55,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level(cfg.log_level);
+	/* Each DEALER costs four descriptors (its socket's and its monitor's
+	 * mailboxes, the monitor's, the TCP connection): take the hard limit
+	 * the operator allows rather than the soft default (often 1024), as
+	 * servers that hold many connections do. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	if (!(running = node_new(&cfg, &err))) {
 		log_error("cannot start: %s", err.msg);
 		return 1;

@@ -153,8 +153,18 @@ r1=0; for o in A B D; do r1=$((r1 + $(redials $o))); done
 # restart keeps state
 before=$(ctl D dump --json | grep -c '"id"')
 kill "$PID_D"; wait "$PID_D" 2>/dev/null
-start_node D
+# D comes back with a soft descriptor limit of 256: a node takes the hard
+# limit (each DEALER costs four descriptors)
+start_node D sh -c 'ulimit -Sn 256 && exec "$0" "$@"'
 need_up D
+eval "dpid=\$PID_D"
+lim=$(awk '/^Max open files/ { print $4, $5 }' /proc/"$dpid"/limits)
+if [ "${lim#* }" -le 256 ] 2>/dev/null; then
+	echo "    SKIP nofile_raised_to_hard: the hard limit here is ${lim#* }"
+else
+	[ "${lim% *}" = "${lim#* }" ] && ok nofile_raised_to_hard \
+		|| bad nofile_raised_to_hard "D's descriptor limits (soft hard) are $lim after start under ulimit -Sn 256"
+fi
 after=$(ctl D dump --json | grep -c '"id"')
 [ "$before" = "$after" ] && ok restart_keeps_state || bad restart_keeps_state "$before objects before, $after after"
 ctl D fsck >/dev/null 2>&1 && ok fsck_clean || bad fsck_clean "$(ctl D fsck 2>&1 | tail -3)"
