@@ -126,6 +126,39 @@ static int setint(void *s, int opt, int v)
 	return zmq_setsockopt(s, opt, &v, sizeof(v));
 }
 
+/*
+ * Read one event from a monitor socket without waiting: a frame of u16
+ * event + u32 value, then a frame with the endpoint (read and dropped).
+ * -1 when none is waiting. Both the listener's monitor (accept failures)
+ * and each DEALER's (handshakes, disconnects) are read with this.
+ */
+static int monitor_event(void *mon, uint16_t *event, uint32_t *value)
+{
+	zmq_msg_t ev;
+	bool more;
+
+	zmq_msg_init(&ev);
+	if (zmq_msg_recv(&ev, mon, ZMQ_DONTWAIT) < 0) {
+		zmq_msg_close(&ev);
+		return -1;
+	}
+	*event = 0;
+	*value = 0;
+	if (zmq_msg_size(&ev) >= 6) {
+		memcpy(event, zmq_msg_data(&ev), 2);
+		memcpy(value, (uint8_t *)zmq_msg_data(&ev) + 2, 4);
+	}
+	more = zmq_msg_more(&ev);
+	zmq_msg_close(&ev);
+	while (more) {
+		zmq_msg_t x;
+		zmq_msg_init(&x);
+		more = zmq_msg_recv(&x, mon, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&x);
+		zmq_msg_close(&x);
+	}
+	return 0;
+}
+
 static void dealer_close_socks(struct dealer *d)
 {
 	if (d->sock) {
@@ -491,30 +524,13 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	return d;
 }
 
-/* Read d's pending monitor events: each a frame of u16 event + u32 value,
- * then a frame with the endpoint. */
+/* Bring d->up and d->down_ms up to date from d's monitor. */
 static void dealer_events(struct dealer *d)
 {
-	for (int k = 0; k < 64; k++) {
-		zmq_msg_t ev;
-		uint16_t event = 0;
-		bool more;
+	uint16_t event;
+	uint32_t value;
 
-		zmq_msg_init(&ev);
-		if (zmq_msg_recv(&ev, d->mon, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&ev);
-			return;
-		}
-		if (zmq_msg_size(&ev) >= 6)
-			memcpy(&event, zmq_msg_data(&ev), 2);
-		more = zmq_msg_more(&ev);
-		zmq_msg_close(&ev);
-		while (more) {
-			zmq_msg_t x;
-			zmq_msg_init(&x);
-			more = zmq_msg_recv(&x, d->mon, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&x);
-			zmq_msg_close(&x);
-		}
+	for (int k = 0; k < 64 && monitor_event(d->mon, &event, &value) == 0; k++) {
 		if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
 			d->up = true;
 		} else if (event == ZMQ_EVENT_DISCONNECTED && d->up) {
@@ -524,14 +540,14 @@ static void dealer_events(struct dealer *d)
 	}
 }
 
-bool transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN])
+void transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN])
 {
 	struct dealer *d = find_dealer(t, org);
 	const roster_member *m;
 	uint64_t now;
 
 	if (!d)
-		return false;
+		return;
 	dealer_events(d);
 	now = now_ms();
 	/* down long enough that ZeroMQ's next attempt may be seconds away,
@@ -539,16 +555,15 @@ bool transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN])
 	 * way: the peer is up (it just spoke), so dial it now */
 	if (d->up || now - d->down_ms < TP_REDIAL_DOWN_MS || now - d->opened_ms < TP_HANDSHAKE_MS ||
 	    !(m = federation_member(t->fed, org)))
-		return false;
+		return;
 	dealer_close_socks(d);
 	if (dealer_connect(t, d, m->id.curve_pk) < 0) {
 		log_warn("transport: cannot redial %s (%s): %s", m->id.name, d->endpoint,
 		    zmq_strerror(errno));
 		close_dealer(t, d);
-		return false;
+		return;
 	}
 	t->st.redials++;
-	return true;
 }
 
 /* org's DEALER, opened now if there is none and org may be dialled. */
@@ -635,27 +650,10 @@ size_t transport_reap(transport_t *t, uint64_t idle_ms,
 static void accept_events(transport_t *t)
 {
 	uint64_t now;
+	uint16_t event;
+	uint32_t value;
 
-	for (int k = 0; t->mon && k < 4096; k++) {
-		zmq_msg_t ev, ep;
-		uint16_t event = 0;
-		uint32_t value = 0;
-
-		zmq_msg_init(&ev);
-		if (zmq_msg_recv(&ev, t->mon, ZMQ_DONTWAIT) < 0) {
-			zmq_msg_close(&ev);
-			break;
-		}
-		if (zmq_msg_size(&ev) >= 6) {
-			memcpy(&event, zmq_msg_data(&ev), 2);
-			memcpy(&value, (uint8_t *)zmq_msg_data(&ev) + 2, 4);
-		}
-		if (zmq_msg_more(&ev)) {
-			zmq_msg_init(&ep);
-			(void)zmq_msg_recv(&ep, t->mon, ZMQ_DONTWAIT);
-			zmq_msg_close(&ep);
-		}
-		zmq_msg_close(&ev);
+	for (int k = 0; t->mon && k < 4096 && monitor_event(t->mon, &event, &value) == 0; k++) {
 		if (event == ZMQ_EVENT_ACCEPT_FAILED) {
 			t->accept_failed++;
 			t->accept_errno = (int)value;

@@ -66,10 +66,10 @@ int transport_dial(transport_t *t, const uint8_t org[SM_ID_LEN]);
 bool transport_dialled(transport_t *t, const uint8_t org[SM_ID_LEN]);
 /* org has just been heard from, so it is up: if our DEALER to it has had no
  * connection for a while (ZeroMQ backs off up to 10 s between attempts),
- * dial it again now instead of at ZeroMQ's next attempt. True if it did.
- * Not while a handshake may still be under way (a DEALER opened in the last
- * few seconds). */
-bool transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN]);
+ * dial it again now instead of at ZeroMQ's next attempt (counted in
+ * transport_stats.redials). Not while a handshake may still be under way
+ * (a DEALER opened in the last few seconds). */
+void transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN]);
 
 /* Refuse org (in ZAP and on receipt) for ms milliseconds; close its DEALER. */
 void transport_ban(transport_t *t, const uint8_t org[SM_ID_LEN], uint64_t ms);

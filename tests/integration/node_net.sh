@@ -126,7 +126,10 @@ sort -o burst.ids burst.ids
 # 0.4 ... s, doubling up to 10 s, so 7 s after the kill their next attempts
 # are about 5 s away. C's greetings when it starts must have them redial it
 # at once (transport_heard), not at that attempt.
-redials() { ctl "$1" status --json 2>/dev/null | sed -n 's/.*"redials": \([0-9]*\).*/\1/p' | head -1; }
+redials() {	# 0 when the node does not answer: the check below then fails
+	r=$(ctl "$1" status --json 2>/dev/null | sed -n 's/.*"redials": \([0-9]*\).*/\1/p' | head -1)
+	echo "${r:-0}"
+}
 r0=0; for o in A B D; do r0=$((r0 + $(redials $o))); done
 sleep 7
 start_node C
@@ -159,7 +162,9 @@ start_node D sh -c 'ulimit -Sn 256 && exec "$0" "$@"'
 need_up D
 eval "dpid=\$PID_D"
 lim=$(awk '/^Max open files/ { print $4, $5 }' /proc/"$dpid"/limits)
-if [ "${lim#* }" -le 256 ] 2>/dev/null; then
+if [ -z "$lim" ]; then
+	bad nofile_raised_to_hard "cannot read D's limits from /proc/$dpid/limits"
+elif [ "${lim#* }" -le 256 ] 2>/dev/null; then
 	echo "    SKIP nofile_raised_to_hard: the hard limit here is ${lim#* }"
 else
 	[ "${lim% *}" = "${lim#* }" ] && ok nofile_raised_to_hard \
