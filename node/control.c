@@ -452,6 +452,10 @@ static json_t *cmd_release(node_t *n, const control_req *r)
 	return out;
 }
 
+/* A peer heard from this recently counts as connected: its greetings
+ * (HELLO_MS) and heartbeats keep a live peer inside it. */
+#define PEER_SEEN_MS 30000
+
 static json_t *cmd_peers(node_t *n)
 {
 	node_peer_info *info = calloc(n->n_peers + 1, sizeof(*info));
@@ -461,10 +465,10 @@ static json_t *cmd_peers(node_t *n)
 
 	for (size_t i = 0; i < k; i++) {
 		node_peer_info *p = &info[i];
-		json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+		json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
 		    "org", jhex(p->org), "name", p->name, "endpoint", p->endpoint,
-		    "neighbor", p->neighbor, "seed", p->seed, "dialled", p->dialled,
-		    "connected", p->last_seen_ms && now - p->last_seen_ms < 30000,
+		    "neighbor", p->neighbor, "seed", p->seed, "dialled", p->dialled, "linked", p->linked,
+		    "connected", p->last_seen_ms && now - p->last_seen_ms < PEER_SEEN_MS,
 		    "last_seen_ms", (json_int_t)p->last_seen_ms, "objects_in", (json_int_t)p->objects_in,
 		    "duplicates_in", (json_int_t)p->duplicates_in, "rejected", (json_int_t)p->rejected,
 		    "objects_out", (json_int_t)p->objects_out, "frames_out", (json_int_t)p->frames_out,
@@ -525,8 +529,30 @@ static json_t *memory_json(node_t *n)
 	return o;
 }
 
+/*
+ * How many neighbours this node has and how many of them are linked both
+ * ways: our DEALER to it is through its handshake, and it has been heard
+ * from (over its own connection to our ROUTER). A testnet is ready for a
+ * workload when every node's two counts are equal.
+ */
+static void neighbors_linked(node_t *n, size_t *neighbors, size_t *linked)
+{
+	uint64_t now = now_ms();
+
+	*neighbors = *linked = 0;
+	for (size_t i = 0; i < n->n_peers; i++) {
+		const struct peer *p = n->peers[i];
+		if (!p->neighbor)
+			continue;
+		(*neighbors)++;
+		if (p->last_seen_ms && now - p->last_seen_ms < PEER_SEEN_MS && transport_linked(n->tp, p->org))
+			(*linked)++;
+	}
+}
+
 static json_t *cmd_status(node_t *n)
 {
+	size_t neighbors, linked;
 	store_stats st;
 	sm_err err = {0};
 	const node_counters *c = &n->c;
@@ -564,6 +590,9 @@ static json_t *cmd_status(node_t *n)
 	json_object_set_new(out, "redials", json_integer((json_int_t)ts->redials));
 	json_object_set_new(out, "sigs", sigs);
 	json_object_set_new(out, "peers", json_integer((json_int_t)n->n_peers));
+	neighbors_linked(n, &neighbors, &linked);
+	json_object_set_new(out, "neighbors", json_integer((json_int_t)neighbors));
+	json_object_set_new(out, "neighbors_linked", json_integer((json_int_t)linked));
 	json_object_set_new(out, "graft_wait_ms", json_integer((json_int_t)n->graft_wait_ms));
 	json_object_set_new(out, "memory", memory_json(n));
 	return out;

@@ -1757,6 +1757,7 @@ size_t node_peers(node_t *n, node_peer_info *out, size_t cap)
 		o->neighbor = p->neighbor;
 		o->seed = p->seed;
 		o->dialled = transport_dialled(n->tp, p->org);
+		o->linked = o->dialled && transport_linked(n->tp, p->org);
 		o->last_seen_ms = p->last_seen_ms;
 		o->objects_in = p->objects_in;
 		o->duplicates_in = p->duplicates_in;
@@ -2443,6 +2444,33 @@ static bool keep_dealer(void *ctx, const uint8_t org[SM_ID_LEN])
 	return p && (p->neighbor || p->owed_ms || p->seed);
 }
 
+/*
+ * How long the loop may sleep: until its once-a-second work, or until the
+ * first of what its IHAVE_FLUSH_MS round does comes due: announcements
+ * and objects waiting to go out, an announced object's graft, a
+ * reconciliation session asked for. Waking every IHAVE_FLUSH_MS whenever
+ * any of them was pending, as before 2026-11-27, made a node of a busy
+ * 229-node testnet wake 100 times a second, most of them for a graft
+ * deadline still tens of milliseconds away: on two cores that queueing
+ * was most of the delivery latency (bench/NOTES.md).
+ */
+static long sleep_ms(node_t *n, uint64_t now, uint64_t last_ihave, uint64_t last_hello)
+{
+	uint64_t round = last_ihave + IHAVE_FLUSH_MS, next = last_hello + 1000;
+
+	for (size_t i = 0; i < n->n_peers; i++) {
+		const struct peer *p = n->peers[i];
+		if (p->n_ihave || p->n_out)
+			next = round < next ? round : next;
+		if (p->recon_due_ms && p->recon_due_ms < next)
+			next = p->recon_due_ms > round ? p->recon_due_ms : round;
+	}
+	for (size_t i = 0; i < n->n_missing; i++)
+		if (n->missing[i].deadline < next)
+			next = n->missing[i].deadline > round ? n->missing[i].deadline : round;
+	return next > now ? (long)(next - now) : 0;
+}
+
 int node_run(node_t *n)
 {
 	/* greetings go out now; the periodic round (hellos, sessions with
@@ -2461,21 +2489,13 @@ int node_run(node_t *n)
 			{ n->control, 0, ZMQ_POLLIN, 0 },
 			{ NULL, verify_fd(n->verify), ZMQ_POLLIN, 0 },
 		};
-		bool backlog = false, soon = n->n_missing > 0;
+		bool backlog = false;
 		for (size_t i = 0; i < n->n_peers; i++) {
 			struct peer *p = n->peers[i];
 			if (p->n_backlog)
 				backlog |= gossip_recon_pump(n, p);
-			soon |= p->n_ihave || p->n_out || p->recon_due_ms;
 		}
-		/* An idle node sleeps until its once-a-second work: waking
-		 * every IHAVE_FLUSH_MS for nothing costs little per node, but
-		 * hundreds of nodes on one machine (a testnet) pay for it in
-		 * latency. */
-		uint64_t t0 = now_ms();
-		long idle = 1000 - (long)(t0 - last_hello);
-		long timeout = backlog ? 1 : n->in_batch ? 2 : soon ? IHAVE_FLUSH_MS :
-		    idle < IHAVE_FLUSH_MS ? IHAVE_FLUSH_MS : idle;
+		long timeout = backlog ? 1 : n->in_batch ? 2 : sleep_ms(n, now_ms(), last_ihave, last_hello);
 		/* while the workers are full, leave frames in ZeroMQ's queue */
 		if (verify_inflight(n->verify) >= MAX_INFLIGHT)
 			items[1].events = 0;

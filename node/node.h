@@ -72,6 +72,7 @@ typedef struct node_peer_info {
 	bool neighbor;
 	bool seed;			/* a foreign SIG's entry, kept connected */
 	bool dialled;			/* this node's connection to it is open */
+	bool linked;			/* ... and through its handshake */
 	uint64_t last_seen_ms;
 	uint64_t objects_in, duplicates_in, rejected, objects_out, frames_out;
 	uint64_t strikes;

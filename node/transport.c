@@ -583,6 +583,16 @@ bool transport_dialled(transport_t *t, const uint8_t org[SM_ID_LEN])
 	return find_dealer(t, org) != NULL;
 }
 
+bool transport_linked(transport_t *t, const uint8_t org[SM_ID_LEN])
+{
+	struct dealer *d = find_dealer(t, org);
+
+	if (!d)
+		return false;
+	dealer_events(d);
+	return d->up;
+}
+
 int transport_dial(transport_t *t, const uint8_t org[SM_ID_LEN])
 {
 	return dealer_for(t, org) ? 0 : -1;

@@ -64,6 +64,9 @@ int transport_send(transport_t *t, const uint8_t org[SM_ID_LEN], const uint8_t *
 int transport_dial(transport_t *t, const uint8_t org[SM_ID_LEN]);
 /* Is org's DEALER open (connected, or connecting)? */
 bool transport_dialled(transport_t *t, const uint8_t org[SM_ID_LEN]);
+/* Has org's DEALER a connection through the CurveZMQ handshake (ZAP
+ * included) now? Reads the DEALER's monitor first. */
+bool transport_linked(transport_t *t, const uint8_t org[SM_ID_LEN]);
 /* org has just been heard from, so it is up: if our DEALER to it has had no
  * connection for a while (ZeroMQ backs off up to 10 s between attempts),
  * dial it again now instead of at ZeroMQ's next attempt (counted in

@@ -131,7 +131,16 @@ redials() {	# 0 when the node does not answer: the check below then fails
 	echo "${r:-0}"
 }
 r0=0; for o in A B D; do r0=$((r0 + $(redials $o))); done
+# neighbours not linked both ways (status: neighbors - neighbors_linked,
+# what a testnet waits on before its workload); "x" when unreadable
+unlinked() {
+	ctl "$1" status --json 2>/dev/null | python3 -c 'import json,sys
+s = json.load(sys.stdin); print(s["neighbors"] - s["neighbors_linked"] if s["neighbors"] > 0 else "x")' 2>/dev/null || echo x
+}
 sleep 7
+gap=0; for o in A B D; do u=$(unlinked $o); [ "$u" = x ] && gap=x && break; gap=$((gap + u)); done
+[ "$gap" != x ] && [ "$gap" -gt 0 ] && ok status_counts_unlinked_neighbour \
+	|| bad status_counts_unlinked_neighbour "with C down, A, B and D report ${gap} neighbours not linked"
 start_node C
 need_up C
 if wait_for "$LAST" C; then
@@ -150,6 +159,16 @@ else
 	bad offline_node_catches_up "C never got the last report"
 fi
 r1=0; for o in A B D; do r1=$((r1 + $(redials $o))); done
+# and once C is back, every node is linked both ways to every neighbour
+n=0
+while :; do
+	gap=0; for o in A B C D; do u=$(unlinked $o); [ "$u" = x ] && gap=x && break; gap=$((gap + u)); done
+	[ "$gap" = 0 ] && break
+	n=$((n + 1)); [ $n -gt 150 ] && break
+	sleep 0.1
+done
+[ "$gap" = 0 ] && ok neighbours_linked_after_return \
+	|| bad neighbours_linked_after_return "15 s after C caught up, A, B, C and D report ${gap} neighbours not linked"
 [ "$r1" -gt "$r0" ] && ok returning_peer_redialled \
 	|| bad returning_peer_redialled "A, B and D redialled $r0 times before C's return and $r1 after: none redialled C when it greeted them"
 

@@ -67,6 +67,8 @@ hit = [n for n in nodes if n["kills"] + n["pauses"] + n["stops"] > 0]
 bad = [n["name"] for n in hit if n.get("missing", 1) != 0]
 check("sim_small_faulted_nodes_complete", hit and not bad, "incomplete after healing: %s" % bad)
 check("sim_small_no_crash", d["run"]["crashes"] == 0, "%d node crashes" % d["run"]["crashes"])
+check("sim_small_mesh_formed", d["run"].get("mesh_linked") == d["run"]["organizations"],
+      "%s of %d nodes linked to all their neighbours before the workload" % (d["run"].get("mesh_linked"), d["run"]["organizations"]))
 bad = [s["sig"] for s in r["per_sig"] if s["coverage"] != 1.0]
 check("sim_small_every_sig_complete", not bad, "SIGs with missing reports: %s" % bad)
 ov = r["overhead"]
