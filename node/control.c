@@ -452,9 +452,9 @@ static json_t *cmd_release(node_t *n, const control_req *r)
 	return out;
 }
 
-/* A peer heard from this recently counts as connected: its greetings
- * (HELLO_MS) and heartbeats keep a live peer inside it. */
-#define PEER_SEEN_MS 30000
+/* A peer heard from this recently counts as connected: a live
+ * neighbour greets every 30 s (node.c HELLO_MS) and reconciles as often. */
+#define PEER_SEEN_MS 60000
 
 static json_t *cmd_peers(node_t *n)
 {

@@ -31,16 +31,25 @@
  */
 #define TP_SWEEP_MS 10000
 /*
- * ZMTP heartbeats, from the dialling side only (our DEALER pings, the
- * peer's ROUTER answers): a DEALER that hears nothing for
- * TP_HEARTBEAT_TIMEOUT_MS after a ping drops the connection and redials
- * (a peer gone without a FIN: a host down, a cut link), and the TTL in its
- * pings makes the peer's ROUTER drop the connection when the pings stop.
- * Pinging from both ends every 5 s, as before 2026-11-27, made
- * heartbeats most of an idle node's traffic on the wire: 1,207 bytes/s
- * per node on loopback at jcsip-2014, against 82 bytes/s of sigmesh
- * frames (bench/NOTES.md).
+ * A connection's liveness is the kernel's: TCP keepalive probes after
+ * TP_KEEPALIVE_IDLE_S of silence, TP_KEEPALIVE_CNT of them
+ * TP_KEEPALIVE_INTVL_S apart, and TCP_USER_TIMEOUT (ZMQ_TCP_MAXRT) drops
+ * a connection whose sent data stays unacknowledged for TP_MAXRT_MS; both
+ * ends, so a ROUTER also sheds a peer that vanished without a FIN. A
+ * peer gone (host down, cut link) is noticed within about a minute, and
+ * a DEALER then redials. ZMTP heartbeats did the same in user space:
+ * every PING and PONG woke ZeroMQ's I/O thread at both ends, a third of
+ * an idle node's wake-ups (scale-200 at rest, 10 s pings: 5.4 I/O-thread
+ * wake-ups a second per node, 3.5 with 60 s pings), and on a loaded
+ * machine each wake-up is what costs (bench/NOTES.md). Keepalive probes
+ * are answered by the kernel and wake nobody. (Pinging from both ends
+ * every 5 s, before 2026-11-27, had also made heartbeats most of an idle
+ * node's traffic on the wire.)
  */
+#define TP_KEEPALIVE_IDLE_S 30
+#define TP_KEEPALIVE_INTVL_S 10
+#define TP_KEEPALIVE_CNT 3
+#define TP_MAXRT_MS 30000
 /* How long a connection may take from TCP accept or connect to a finished
  * CurveZMQ handshake, ZAP included, before libzmq drops it. */
 #ifndef TP_HANDSHAKE_MS
@@ -61,10 +70,6 @@
 #define TP_RECONNECT_MAX_MS 10000
 #endif
 #define TP_REDIAL_DOWN_MS 1000	/* the back-off so far: ZeroMQ retries sooner */
-#ifndef TP_HEARTBEAT_MS
-#define TP_HEARTBEAT_MS 10000
-#endif
-#define TP_HEARTBEAT_TIMEOUT_MS (3 * TP_HEARTBEAT_MS)
 
 struct dealer {
 	uint8_t org[SM_ID_LEN];
@@ -124,6 +129,15 @@ static void hex(const uint8_t *in, size_t n, char *out)
 static int setint(void *s, int opt, int v)
 {
 	return zmq_setsockopt(s, opt, &v, sizeof(v));
+}
+
+/* TCP keepalive and the retransmission limit on every connection of s
+ * (see TP_KEEPALIVE_IDLE_S) */
+static int set_liveness(void *s)
+{
+	return setint(s, ZMQ_TCP_KEEPALIVE, 1) < 0 || setint(s, ZMQ_TCP_KEEPALIVE_IDLE, TP_KEEPALIVE_IDLE_S) < 0 ||
+	    setint(s, ZMQ_TCP_KEEPALIVE_INTVL, TP_KEEPALIVE_INTVL_S) < 0 ||
+	    setint(s, ZMQ_TCP_KEEPALIVE_CNT, TP_KEEPALIVE_CNT) < 0 || setint(s, ZMQ_TCP_MAXRT, TP_MAXRT_MS) < 0 ? -1 : 0;
 }
 
 /*
@@ -208,9 +222,7 @@ transport_t *transport_new(void *zctx, const identity_t *id, federation_t *fed,
 	    setint(t->router, ZMQ_ROUTER_MANDATORY, 1) < 0 ||
 	    setint(t->router, ZMQ_ROUTER_HANDOVER, 1) < 0 ||
 	    setint(t->router, ZMQ_HANDSHAKE_IVL, TP_HANDSHAKE_MS) < 0 ||
-	    /* no heartbeats of its own: each connection's dialler pings
-	     * (open_dealer), and its pings' TTL makes this side drop a
-	     * connection that goes silent */
+	    set_liveness(t->router) < 0 ||
 	    setint(t->router, ZMQ_RCVHWM, 20000) < 0 ||
 	    setint(t->router, ZMQ_LINGER, 0) < 0) {
 		sm_fail(err, SM_EIO, "transport: socket options: %s", zmq_strerror(errno));
@@ -454,7 +466,7 @@ static int dealer_connect(transport_t *t, struct dealer *d, const uint8_t curve_
 {
 	const id_public *pub = identity_public(t->id);
 	/* the size bound covers ZMTP's own frames too (the CurveZMQ
-	 * handshake, heartbeats), so it cannot be 0 */
+	 * handshake, a peer's ZMTP PINGs), so it cannot be 0 */
 	const int64_t no_inbound = TP_DEALER_MAX_IN;
 	char mon_ep[80];
 	void *s;
@@ -483,9 +495,7 @@ static int dealer_connect(transport_t *t, struct dealer *d, const uint8_t curve_
 	    setint(s, ZMQ_RECONNECT_IVL, 100) < 0 ||
 	    setint(s, ZMQ_RECONNECT_IVL_MAX, TP_RECONNECT_MAX_MS) < 0 ||
 	    setint(s, ZMQ_HANDSHAKE_IVL, TP_HANDSHAKE_MS) < 0 ||
-	    setint(s, ZMQ_HEARTBEAT_IVL, TP_HEARTBEAT_MS) < 0 ||
-	    setint(s, ZMQ_HEARTBEAT_TIMEOUT, TP_HEARTBEAT_TIMEOUT_MS) < 0 ||
-	    setint(s, ZMQ_HEARTBEAT_TTL, TP_HEARTBEAT_TIMEOUT_MS) < 0 ||
+	    set_liveness(s) < 0 ||
 	    zmq_socket_monitor(s, mon_ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) < 0 ||
 	    !(d->mon = zmq_socket(t->zctx, ZMQ_PAIR)) || setint(d->mon, ZMQ_LINGER, 0) < 0 ||
 	    zmq_connect(d->mon, mon_ep) < 0 ||
