@@ -2448,11 +2448,12 @@ static bool keep_dealer(void *ctx, const uint8_t org[SM_ID_LEN])
  * How long the loop may sleep: until its once-a-second work, or until the
  * first of what its IHAVE_FLUSH_MS round does comes due: announcements
  * and objects waiting to go out, an announced object's graft, a
- * reconciliation session asked for. Waking every IHAVE_FLUSH_MS whenever
- * any of them was pending, as before 2026-11-27, made a node of a busy
- * 229-node testnet wake 100 times a second, most of them for a graft
- * deadline still tens of milliseconds away: on two cores that queueing
- * was most of the delivery latency (bench/NOTES.md).
+ * reconciliation session asked for. Before 2026-11-27 it woke every
+ * IHAVE_FLUSH_MS while any of them was pending, though a graft deadline is
+ * 40 ms to 1 s away and a session asked for up to 1 s: hundreds of nodes
+ * on one machine (a testnet) paid for those wake-ups in latency
+ * (jcsip-2018 alternated with the old loop: lower p50 and p99 in each of
+ * three pairs, bench/NOTES.md).
  */
 static long sleep_ms(node_t *n, uint64_t now, uint64_t last_ihave, uint64_t last_hello)
 {
