@@ -105,6 +105,8 @@ struct parked {
 	uint8_t ref[SM_ID_LEN];		/* the report it waits for */
 	uint8_t from[SM_ID_LEN];
 	bool has_from;
+	bool wants_release;		/* the report is held: waits for a release of it */
+	size_t n_rel;			/* ... more than this many held */
 	uint8_t *obj;			/* owned copy */
 	size_t len;
 	uint64_t until_ms;
@@ -145,7 +147,7 @@ struct node {
 	size_t n_pending, cap_pending;
 	struct parked *parked;
 	size_t n_parked, cap_parked, parked_bytes;
-	bool report_stored;		/* a report entered the open batch */
+	bool unpark_due;		/* a report or a release entered the open batch */
 	struct tree *trees;		/* one per SIG this node is in */
 	size_t n_trees;
 	struct missing *missing;

@@ -160,6 +160,19 @@ has D "$(hid report)" && bad forged_release_report_refused_in_gas "D stored the 
 	|| ok forged_release_report_refused_in_gas
 has D "$REL2"; check forged_release_orphan_not_stored $((1 - $?)) \
 	"D stores a release signed by a non-originator for a report it does not hold (node.c check_scope, SM_MSG_RELEASE)"
+# not misbehaviour: a sighting by D (in gas only) of A's AMBER chem report,
+# relayed to B before A's release of it to gas (gossip does not order the
+# two). B must defer it, not count it against M, and store it once the
+# release comes. (M is the only one holding the sighting: a B that refuses
+# it never gets it.)
+restart B
+hostile early-sighting B --as A.key --by D.key --sig chem --release-sig gas
+SEEN=$(hid sighting); REL3=$(hid release)
+if wait_for "$REL3" B && wait_for "$SEEN" B; then ok early_sighting_stored_after_release
+else bad early_sighting_stored_after_release "B did not store D's sighting after A's release came"; fi
+r=$(peer rejected B org-M)
+[ "${r:-x}" = 0 ] && ok early_sighting_not_held_against_relay \
+	|| bad early_sighting_not_held_against_relay "rejected=$r for M on B"
 
 # ---- roster change without quorum ----------------------------------------
 restart B

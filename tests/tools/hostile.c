@@ -12,6 +12,7 @@
  * Options:
  *   --as KEY        sign objects as this organization (a report some other
  *                   member "originated", which M then relays); default M
+ *   --by KEY        sign the sighting as this organization (early-sighting)
  *   --sig NAME      SIG of the audience (or of the roster, roster-noquorum)
  *   --org NAME      organization named in the audience (repeatable), or
  *                   the organization M claims to be (other-originator)
@@ -34,6 +35,11 @@
  *                      (--tlp amber-strict|amber|red, --sig / --org)
  *   release-forged     a valid AMBER report --as its originator for --sig,
  *                      then a release of it signed by M adding --release-sig
+ *   early-sighting     not misbehaviour: what gossip may do to an honest
+ *                      relay. A valid AMBER report --as its originator for
+ *                      --sig; a sighting of it --by a member of
+ *                      --release-sig only; then the originator's release
+ *                      adding --release-sig (each 300 ms after the last)
  *   roster-noquorum    a ROSTER frame adding a fresh member to --sig,
  *                      approved by M alone
  *   oversize           one frame of 5 MiB (over WIRE_MAX_FRAME + 1 KiB)
@@ -75,7 +81,7 @@
 
 #define MAX_ORGS 16
 
-static const char *opt_key, *opt_rosters, *opt_victim, *opt_as, *opt_sig, *opt_relsig;
+static const char *opt_key, *opt_rosters, *opt_victim, *opt_as, *opt_by, *opt_sig, *opt_relsig;
 static const char *opt_tlp = "amber-strict";
 static const char *opt_orgs[MAX_ORGS];
 static int n_opt_orgs;
@@ -500,15 +506,93 @@ static void mode_relay(void)
 	free(o);
 }
 
-static void mode_release_forged(void)
+/* The header of an object "by" makes now, with the next sequence number. */
+static void head_of(sm_head *h, uint8_t type, identity_t *by)
 {
-	sm_audience aud, add;
+	h->type = type;
+	memcpy(h->originator, identity_public(by)->org, SM_ID_LEN);
+	h->seq = next_seq();
+	h->created_ms = ms_now();
+}
+
+/* A release of report rep (content key key) signed by "by", adding SIG
+ * rs; the caller frees the result. */
+static uint8_t *make_release(identity_t *by, const uint8_t *rep, size_t len, roster_t *rs,
+    const uint8_t *key, size_t *rlen)
+{
+	sm_audience add;
 	sm_release rl;
 	sm_recipient *rcpt = NULL;
 	uint32_t n_rcpt = 0;
+	sm_err err = {0};
+	uint8_t *rel;
+
+	memset(&add, 0, sizeof(add));
+	add.n_sigs = 1;
+	if (!(add.sigs = malloc(SM_ID_LEN)))
+		die("out of memory", NULL);
+	memcpy(add.sigs[0], roster_sig_id(rs), SM_ID_LEN);
+	memset(&rl, 0, sizeof(rl));
+	head_of(&rl.h, SM_MSG_RELEASE, by);
+	msg_object_id(rep, len, rl.report);
+	rl.add = add;
+	if (federation_refs(fed, &add, &rl.rosters, &rl.n_rosters, &err) < 0 ||
+	    federation_resolve(fed, &add, rl.rosters, rl.n_rosters, &rcpt, &n_rcpt, &err) < 0)
+		die("release audience", &err);
+	if (!(rel = msg_release_build(&rl, key, rcpt, n_rcpt, identity_sign_sk(by), rlen, &err)))
+		die("release build", &err);
+	free(rcpt);
+	free(rl.rosters);
+	msg_audience_clear(&add);
+	return rel;
+}
+
+static void mode_early_sighting(void)
+{
+	sm_audience aud;
+	sm_sighting si;
+	uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
+	size_t len, slen, rlen;
+	sm_err err = {0};
+	uint8_t *rep, *sig, *rel;
+	identity_t *by;
+	roster_t *rs;
+
+	if (!opt_relsig || !(rs = federation_find_name(fed, opt_relsig)) || !opt_by)
+		die("early-sighting needs --release-sig and --by", NULL);
+	if (!(by = identity_load(opt_by, NULL, &err)))
+		die(opt_by, &err);
+	audience_from_opts(&aud, false);
+	rep = make_report(as, SM_TLP_AMBER, &aud, next_seq(), "report released after a sighting came", key, &len);
+	memset(&si, 0, sizeof(si));
+	head_of(&si.h, SM_MSG_SIGHTING, by);
+	msg_object_id(rep, len, si.report);
+	si.kind = SM_SIGHT_SEEN;
+	si.count = 1;
+	if (!(sig = msg_sighting_build(&si, identity_sign_sk(by), &slen, &err)))
+		die("sighting build", &err);
+	rel = make_release(as, rep, len, rs, key, &rlen);
+	sodium_memzero(key, sizeof(key));
+	print_id("report", rep, len);
+	print_id("sighting", sig, slen);
+	print_id("release", rel, rlen);
+	send_obj(rep, len);
+	usleep(300 * 1000);
+	send_obj(sig, slen);
+	usleep(300 * 1000);
+	send_obj(rel, rlen);
+	identity_destroy(&by);
+	free(rep);
+	free(sig);
+	free(rel);
+	msg_audience_clear(&aud);
+}
+
+static void mode_release_forged(void)
+{
+	sm_audience aud;
 	uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
 	size_t len, rlen;
-	sm_err err = {0};
 	uint8_t *rep, *rel;
 	roster_t *rs;
 
@@ -516,23 +600,8 @@ static void mode_release_forged(void)
 		die("release-forged needs --release-sig", NULL);
 	audience_from_opts(&aud, false);
 	rep = make_report(as, SM_TLP_AMBER, &aud, next_seq(), "report released by a stranger", key, &len);
-	memset(&add, 0, sizeof(add));
-	add.n_sigs = 1;
-	add.sigs = malloc(SM_ID_LEN);
-	memcpy(add.sigs[0], roster_sig_id(rs), SM_ID_LEN);
-	memset(&rl, 0, sizeof(rl));
-	rl.h.type = SM_MSG_RELEASE;
-	memcpy(rl.h.originator, identity_public(me)->org, SM_ID_LEN);
-	rl.h.seq = next_seq();
-	rl.h.created_ms = ms_now();
-	msg_object_id(rep, len, rl.report);
-	rl.add = add;
-	if (federation_refs(fed, &add, &rl.rosters, &rl.n_rosters, &err) < 0 ||
-	    federation_resolve(fed, &add, rl.rosters, rl.n_rosters, &rcpt, &n_rcpt, &err) < 0)
-		die("release audience", &err);
 	/* M learned the content key as a reader of the report */
-	if (!(rel = msg_release_build(&rl, key, rcpt, n_rcpt, identity_sign_sk(me), &rlen, &err)))
-		die("release build", &err);
+	rel = make_release(me, rep, len, rs, key, &rlen);
 	sodium_memzero(key, sizeof(key));
 	print_id("report", rep, len);
 	print_id("release", rel, rlen);
@@ -541,10 +610,7 @@ static void mode_release_forged(void)
 	send_obj(rel, rlen);
 	free(rep);
 	free(rel);
-	free(rcpt);
-	free(rl.rosters);
 	msg_audience_clear(&aud);
-	msg_audience_clear(&add);
 }
 
 static void mode_roster_noquorum(void)
@@ -914,6 +980,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--rosters")) opt_rosters = v;
 		else if (!strcmp(a, "--victim")) opt_victim = v;
 		else if (!strcmp(a, "--as")) opt_as = v;
+		else if (!strcmp(a, "--by")) opt_by = v;
 		else if (!strcmp(a, "--sig")) opt_sig = v;
 		else if (!strcmp(a, "--release-sig")) opt_relsig = v;
 		else if (!strcmp(a, "--tlp")) opt_tlp = v;
@@ -948,6 +1015,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(mode, "replay")) mode_replay();
 	else if (!strcmp(mode, "relay")) mode_relay();
 	else if (!strcmp(mode, "release-forged")) mode_release_forged();
+	else if (!strcmp(mode, "early-sighting")) mode_early_sighting();
 	else if (!strcmp(mode, "roster-noquorum")) mode_roster_noquorum();
 	else if (!strcmp(mode, "oversize")) mode_oversize();
 	else if (!strcmp(mode, "big-object")) mode_big_object();
