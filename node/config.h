@@ -34,8 +34,8 @@
  * entry member (the one its reports to that SIG go to first) the node
  * keeps a connection open, so that its first report to that SIG does not
  * wait for a new connection's set-up: four round trips. Each costs a
- * connection at both ends (about 50 kB each) and a ZMTP heartbeat every
- * 10 s each way (about 25 bytes/s on the wire); 0
+ * connection at both ends (about 50 kB each) and a TCP keepalive probe
+ * after each 30 s of silence (answered by the kernel); 0
  * opens them only when needed, as before 2026-11-27.
  *
  * anonymize lists what `sigmesh submit --eml` removes from an email before

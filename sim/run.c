@@ -421,7 +421,7 @@ static long long s_lo_bytes(void)
  * workload at all (HELLOs, reconciliation rounds). Those count sigmesh
  * frames only; on plain loopback the bytes the loopback interface carried
  * meanwhile are measured too: what the nodes put on the wire (CurveZMQ,
- * ZMTP heartbeats, TCP/IP headers and acknowledgements), plus whatever
+ * TCP keepalive probes, TCP/IP headers and acknowledgements), plus whatever
  * else on this machine used loopback then.
  */
 static int s_idle(testnet *t, double idle_s, bool tty, json_t **out)
