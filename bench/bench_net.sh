@@ -214,7 +214,9 @@ print(f"Command: `make bench` (bench/bench_net.sh): `sigmesh-sim run --workload 
       f"one real sigmeshd per organization on 127.0.0.1 (CURVE, LMDB), nodes configured with "
       f"recon_interval_ms = 2000 by the simulator, except the jcsip-2018 and scale runs, which use "
       f"the production 30000 and keep their stores in /dev/shm (`--recon-ms 30000 --state-dir /dev/shm`; "
-      f"the row with the simulator's defaults is beside it). Same machine as above (nproc {os.cpu_count()}); "
+      f"the row with the simulator's defaults is beside it). Each run's workload starts once every node "
+      f"is linked both ways to all its neighbours (`mesh_s` in summary.json), as in a federation whose "
+      f"nodes have been up a while. Same machine as above (nproc {os.cpu_count()}); "
       f"load average {load0} when it started (the machine is shared: latencies include that).")
 print()
 print("| figure | measured | target | |")
