@@ -456,6 +456,11 @@ static json_t *cmd_release(node_t *n, const control_req *r)
  * neighbour greets every 30 s (node.c HELLO_MS) and reconciles as often. */
 #define PEER_SEEN_MS 60000
 
+static bool seen_recently(uint64_t last_seen_ms, uint64_t now)
+{
+	return last_seen_ms && now - last_seen_ms < PEER_SEEN_MS;
+}
+
 static json_t *cmd_peers(node_t *n)
 {
 	node_peer_info *info = calloc(n->n_peers + 1, sizeof(*info));
@@ -468,7 +473,7 @@ static json_t *cmd_peers(node_t *n)
 		json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
 		    "org", jhex(p->org), "name", p->name, "endpoint", p->endpoint,
 		    "neighbor", p->neighbor, "seed", p->seed, "dialled", p->dialled, "linked", p->linked,
-		    "connected", p->last_seen_ms && now - p->last_seen_ms < PEER_SEEN_MS,
+		    "connected", seen_recently(p->last_seen_ms, now),
 		    "last_seen_ms", (json_int_t)p->last_seen_ms, "objects_in", (json_int_t)p->objects_in,
 		    "duplicates_in", (json_int_t)p->duplicates_in, "rejected", (json_int_t)p->rejected,
 		    "objects_out", (json_int_t)p->objects_out, "frames_out", (json_int_t)p->frames_out,
@@ -545,7 +550,7 @@ static void neighbors_linked(node_t *n, size_t *neighbors, size_t *linked)
 		if (!p->neighbor)
 			continue;
 		(*neighbors)++;
-		if (p->last_seen_ms && now - p->last_seen_ms < PEER_SEEN_MS && transport_linked(n->tp, p->org))
+		if (seen_recently(p->last_seen_ms, now) && transport_linked(n->tp, p->org))
 			(*linked)++;
 	}
 }

@@ -926,8 +926,7 @@ out:
 /*
  * A sighting or retraction of a report held here names, or came from, an
  * organization outside the audience this node knows. If a release could
- * have widened that audience (AMBER, AMBER+STRICT and RED can be released;
- * CLEAR and GREEN reach the whole federation already), the release may
+ * have widened that audience (tlp_may_widen), the release may
  * simply not be here yet: gossip does not order a release ahead of the
  * sightings its new readers make, and in a 1,000-node testnet honest
  * relays were struck for it (bench/NOTES.md). Deferred (SM_ENOTFOUND: the
@@ -936,7 +935,7 @@ out:
  */
 static int outside(uint8_t tlp, sm_err *err, const char *what)
 {
-	if (tlp == SM_TLP_AMBER || tlp == SM_TLP_AMBER_STRICT || tlp == SM_TLP_RED)
+	if (tlp_may_widen(tlp))
 		return sm_fail(err, SM_ENOTFOUND, "%s known here (deferred until a release of the report)", what);
 	return sm_fail(err, SM_ESCOPE, "%s", what);
 }
@@ -1783,7 +1782,7 @@ size_t node_peers(node_t *n, node_peer_info *out, size_t cap)
 		o->neighbor = p->neighbor;
 		o->seed = p->seed;
 		o->dialled = transport_dialled(n->tp, p->org);
-		o->linked = o->dialled && transport_linked(n->tp, p->org);
+		o->linked = transport_linked(n->tp, p->org);
 		o->last_seen_ms = p->last_seen_ms;
 		o->objects_in = p->objects_in;
 		o->duplicates_in = p->duplicates_in;
@@ -2492,7 +2491,9 @@ static long sleep_ms(node_t *n, uint64_t now, uint64_t last_ihave, uint64_t last
 		if (p->recon_due_ms && p->recon_due_ms < next)
 			next = p->recon_due_ms > round ? p->recon_due_ms : round;
 	}
-	for (size_t i = 0; i < n->n_missing; i++)
+	/* nothing is sooner than the round: the missing table (up to
+	 * MAX_MISSING entries) is not scanned then */
+	for (size_t i = 0; i < n->n_missing && next > round; i++)
 		if (n->missing[i].deadline < next)
 			next = n->missing[i].deadline > round ? n->missing[i].deadline : round;
 	return next > now ? (long)(next - now) : 0;

@@ -121,6 +121,11 @@ bool tlp_release_ok(uint8_t tlp, const sm_audience *add, const char **why)
 	}
 }
 
+bool tlp_may_widen(uint8_t tlp)
+{
+	return tlp == SM_TLP_AMBER || tlp == SM_TLP_AMBER_STRICT || tlp == SM_TLP_RED;
+}
+
 static bool member(const sm_members *m, const uint8_t *sig, uint64_t version,
     const uint8_t org[SM_ID_LEN])
 {

@@ -51,6 +51,9 @@ bool tlp_audience_ok(uint8_t tlp, const sm_audience *aud,
 /* May a release add this to a report of this label? RED may add named
  * orgs only; AMBER/AMBER+STRICT orgs and SIGs; CLEAR/GREEN need none. */
 bool tlp_release_ok(uint8_t tlp, const sm_audience *add, const char **why);
+/* Can any release widen a report of this label (AMBER, AMBER+STRICT,
+ * RED)? CLEAR and GREEN already reach the whole federation. */
+bool tlp_may_widen(uint8_t tlp);
 
 /*
  * Is org entitled to hold report r (with these releases of it, all

@@ -327,6 +327,10 @@ static void test_fail_closed(void)
 	CHECK(tlp_release_ok(SM_TLP_RED, &one, NULL));
 	CHECK(!tlp_release_ok(SM_TLP_GREEN, &one, NULL));
 	CHECK(!tlp_release_ok(SM_TLP_CLEAR, &one, NULL));
+	/* tlp_may_widen names the labels some release is allowed for */
+	for (uint8_t t = 0; t < 8; t++)
+		CHECK(tlp_may_widen(t) == tlp_release_ok(t, &one, NULL));
+	CHECK(tlp_may_widen(SM_TLP_AMBER) && !tlp_may_widen(SM_TLP_GREEN));
 }
 
 static void test_export_and_feed(void)
