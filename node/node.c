@@ -1341,7 +1341,8 @@ static void park(node_t *n, const verify_job *j)
 }
 
 /* Ingest again the parked objects whose report, or a new release of it,
- * is now held; drop the ones that waited too long. */
+ * is now held; drop the ones that waited too long. One still early (the
+ * release held does not cover its author) stays parked. */
 static void unpark(node_t *n)
 {
 	uint64_t now = now_ms();
@@ -1354,13 +1355,23 @@ static void unpark(node_t *n)
 			n->parked[k++] = pk;
 			continue;
 		}
-		n->parked_bytes -= pk.len;
 		if (pk.until_ms > now) {
 			sm_err e = {0};
 			struct peer *p = pk.has_from ? node_peer(n, pk.from, false) : NULL;
-			if (node_ingest(n, pk.obj, pk.len, p, &e) < 0)
-				log_debug("peer: parked object still refused: %s", e.msg);
+			if (node_ingest(n, pk.obj, pk.len, p, &e) < 0 && e.code == SM_ENOTFOUND) {
+				/* a release came that does not cover its author:
+				 * a later one may, so it waits for that, within
+				 * its first deadline */
+				r = scope_get(n->scope, pk.ref);
+				pk.wants_release = r && r->msg.type == SM_MSG_REPORT;
+				pk.n_rel = r ? r->n_rel : 0;
+				n->parked[k++] = pk;
+				continue;
+			}
+			if (e.code)
+				log_debug("peer: parked object refused: %s", e.msg);
 		}
+		n->parked_bytes -= pk.len;
 		free(pk.obj);
 	}
 	n->n_parked = k;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/integration/hostile.sh — a malicious member against real nodes.
 #
-# SIGs: chem {A,B,C,M,R}, gas {D,E,M}. M is the malicious member: no node,
+# SIGs: chem {A,B,C,M,R}, gas {D,E,M}, oil {E,M}. M is the malicious member: no node,
 # only build/tools/hostile speaking as M. R is removed from chem half way.
 # X has valid keys and is in no roster. For each misbehaviour the victim
 # must log why it refused, store nothing wrong (checked with `sigmesh dump`
@@ -32,6 +32,7 @@ net_keys A B C D E M R X
 mkdir rosters
 make_sig chem A B C M R
 make_sig gas D E M
+make_sig oil E M
 
 NODE_LOG=info
 UP_TRIES=100
@@ -173,6 +174,14 @@ else bad early_sighting_stored_after_release "B did not store D's sighting after
 r=$(peer rejected B org-M)
 [ "${r:-x}" = 0 ] && ok early_sighting_not_held_against_relay \
 	|| bad early_sighting_not_held_against_relay "rejected=$r for M on B"
+# the same, with a release to oil (which D is not in) between the sighting
+# and the release to gas: the sighting is still early after the first
+# release, and must wait on for the second.
+restart B
+hostile early-sighting B --as A.key --by D.key --sig chem --release-first oil --release-sig gas
+SEEN=$(hid sighting); REL4=$(hid release)
+if wait_for "$REL4" B && wait_for "$SEEN" B; then ok early_sighting_waits_past_other_release
+else bad early_sighting_waits_past_other_release "B did not store D's sighting once the release to gas followed one to oil"; fi
 
 # ---- roster change without quorum ----------------------------------------
 restart B

@@ -17,6 +17,7 @@
  *   --org NAME      organization named in the audience (repeatable), or
  *                   the organization M claims to be (other-originator)
  *   --release-sig NAME  SIG a forged release adds (release-forged)
+ *   --release-first NAME  SIG an earlier release adds (early-sighting)
  *   --seconds N     duration of flood and slowloris (default 3)
  *   --conns N       slowloris connections (default 64)
  *   --seq N         first sequence number used (default: random, large)
@@ -38,8 +39,10 @@
  *   early-sighting     not misbehaviour: what gossip may do to an honest
  *                      relay. A valid AMBER report --as its originator for
  *                      --sig; a sighting of it --by a member of
- *                      --release-sig only; then the originator's release
- *                      adding --release-sig (each 300 ms after the last)
+ *                      --release-sig only; with --release-first, a
+ *                      release adding that SIG (one the sighting's author
+ *                      is not in); then the originator's release adding
+ *                      --release-sig (each 300 ms after the last)
  *   roster-noquorum    a ROSTER frame adding a fresh member to --sig,
  *                      approved by M alone
  *   oversize           one frame of 5 MiB (over WIRE_MAX_FRAME + 1 KiB)
@@ -82,6 +85,7 @@
 #define MAX_ORGS 16
 
 static const char *opt_key, *opt_rosters, *opt_victim, *opt_as, *opt_by, *opt_sig, *opt_relsig;
+static const char *opt_relfirst;
 static const char *opt_tlp = "amber-strict";
 static const char *opt_orgs[MAX_ORGS];
 static int n_opt_orgs;
@@ -552,14 +556,16 @@ static void mode_early_sighting(void)
 	sm_audience aud;
 	sm_sighting si;
 	uint8_t key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES];
-	size_t len, slen, rlen;
+	size_t len, slen, rlen, flen = 0;
 	sm_err err = {0};
-	uint8_t *rep, *sig, *rel;
+	uint8_t *rep, *sig, *rel, *first = NULL;
 	identity_t *by;
-	roster_t *rs;
+	roster_t *rs, *fs = NULL;
 
 	if (!opt_relsig || !(rs = federation_find_name(fed, opt_relsig)) || !opt_by)
 		die("early-sighting needs --release-sig and --by", NULL);
+	if (opt_relfirst && !(fs = federation_find_name(fed, opt_relfirst)))
+		die("--release-first names no SIG of the rosters", NULL);
 	if (!(by = identity_load(opt_by, NULL, &err)))
 		die(opt_by, &err);
 	audience_from_opts(&aud, false);
@@ -571,19 +577,28 @@ static void mode_early_sighting(void)
 	si.count = 1;
 	if (!(sig = msg_sighting_build(&si, identity_sign_sk(by), &slen, &err)))
 		die("sighting build", &err);
+	if (fs)
+		first = make_release(as, rep, len, fs, key, &flen);
 	rel = make_release(as, rep, len, rs, key, &rlen);
 	sodium_memzero(key, sizeof(key));
 	print_id("report", rep, len);
 	print_id("sighting", sig, slen);
+	if (first)
+		print_id("first-release", first, flen);
 	print_id("release", rel, rlen);
 	send_obj(rep, len);
 	usleep(300 * 1000);
 	send_obj(sig, slen);
+	if (first) {
+		usleep(300 * 1000);
+		send_obj(first, flen);
+	}
 	usleep(300 * 1000);
 	send_obj(rel, rlen);
 	identity_destroy(&by);
 	free(rep);
 	free(sig);
+	free(first);
 	free(rel);
 	msg_audience_clear(&aud);
 }
@@ -958,7 +973,7 @@ static void mode_slowloris(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: hostile MODE --key KEY --rosters DIR --victim NAME [--as KEY] "
-	    "[--sig NAME] [--org NAME]... [--release-sig NAME] [--tlp T] [--seconds N] "
+	    "[--sig NAME] [--org NAME]... [--release-sig NAME] [--release-first NAME] [--tlp T] [--seconds N] "
 	    "[--conns N] [--seq N] [--variant S]\n");
 	exit(2);
 }
@@ -983,6 +998,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--by")) opt_by = v;
 		else if (!strcmp(a, "--sig")) opt_sig = v;
 		else if (!strcmp(a, "--release-sig")) opt_relsig = v;
+		else if (!strcmp(a, "--release-first")) opt_relfirst = v;
 		else if (!strcmp(a, "--tlp")) opt_tlp = v;
 		else if (!strcmp(a, "--org") && n_opt_orgs < MAX_ORGS) opt_orgs[n_opt_orgs++] = v;
 		else if (!strcmp(a, "--seconds")) opt_seconds = atof(v);
