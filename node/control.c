@@ -568,6 +568,9 @@ static json_t *cmd_status(node_t *n)
 	memset(&st, 0, sizeof(st));
 	if (store_stat(n->store, &st, &err) < 0)
 		return fail_err("status", &err);
+	/* first: it reads the DEALERs' monitors, which the counters below
+	 * (handshakes_failed) come from */
+	neighbors_linked(n, &neighbors, &linked);
 	for (size_t i = 0; i < federation_count(n->fed); i++) {
 		roster_t *r = federation_at(n->fed, i);
 		json_array_append_new(sigs, json_pack("{s:s, s:I, s:b}", "name", roster_name(r),
@@ -593,9 +596,9 @@ static json_t *cmd_status(node_t *n)
 	    "frames_sent", (json_int_t)ts->frames_out, "frames_received", (json_int_t)ts->frames_in));
 	json_object_set_new(out, "backchannel_dropped", json_integer((json_int_t)ts->backchannel_dropped));
 	json_object_set_new(out, "redials", json_integer((json_int_t)ts->redials));
+	json_object_set_new(out, "handshakes_failed", json_integer((json_int_t)ts->handshakes_failed));
 	json_object_set_new(out, "sigs", sigs);
 	json_object_set_new(out, "peers", json_integer((json_int_t)n->n_peers));
-	neighbors_linked(n, &neighbors, &linked);
 	json_object_set_new(out, "neighbors", json_integer((json_int_t)neighbors));
 	json_object_set_new(out, "neighbors_linked", json_integer((json_int_t)linked));
 	json_object_set_new(out, "graft_wait_ms", json_integer((json_int_t)n->graft_wait_ms));

@@ -55,6 +55,12 @@
 #ifndef TP_HANDSHAKE_MS
 #define TP_HANDSHAKE_MS 5000
 #endif
+/* The same for our DEALERs, counted from TCP connect: a connection can
+ * wait in a busy peer's accept queue before the peer's 5 s start, and
+ * dropping it there only makes the peer do the handshake again later. */
+#ifndef TP_DIAL_HANDSHAKE_MS
+#define TP_DIAL_HANDSHAKE_MS TP_HANDSHAKE_MS
+#endif
 /*
  * The longest a DEALER waits between attempts to reach a peer that is
  * down (ZeroMQ starts at 100 ms and doubles up to this). Every attempt
@@ -76,6 +82,8 @@ struct dealer {
 	void *sock;
 	void *mon;			/* PAIR: sock's handshake and disconnect events */
 	bool up;			/* a connection is through its handshake */
+	bool shaking;			/* a connection is in its handshake, since tcp_ms */
+	uint64_t tcp_ms;
 	uint64_t used_ms;		/* last send */
 	uint64_t opened_ms;		/* sock created (at a redial too) */
 	uint64_t down_ms;		/* without a connection since (if !up) */
@@ -476,7 +484,7 @@ static int dealer_connect(transport_t *t, struct dealer *d, const uint8_t curve_
 		return -1;
 	d->sock = s;
 	d->mon = NULL;
-	d->up = false;
+	d->up = d->shaking = false;
 	d->opened_ms = d->down_ms = now_ms();
 	if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, curve_pk, 32) < 0 ||
 	    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub->curve_pk, 32) < 0 ||
@@ -494,9 +502,11 @@ static int dealer_connect(transport_t *t, struct dealer *d, const uint8_t curve_
 	    setint(s, ZMQ_LINGER, 0) < 0 ||
 	    setint(s, ZMQ_RECONNECT_IVL, 100) < 0 ||
 	    setint(s, ZMQ_RECONNECT_IVL_MAX, TP_RECONNECT_MAX_MS) < 0 ||
-	    setint(s, ZMQ_HANDSHAKE_IVL, TP_HANDSHAKE_MS) < 0 ||
+	    setint(s, ZMQ_HANDSHAKE_IVL, TP_DIAL_HANDSHAKE_MS) < 0 ||
 	    set_liveness(s) < 0 ||
-	    zmq_socket_monitor(s, mon_ep, ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) < 0 ||
+	    zmq_socket_monitor(s, mon_ep, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED) < 0 ||
 	    !(d->mon = zmq_socket(t->zctx, ZMQ_PAIR)) || setint(d->mon, ZMQ_LINGER, 0) < 0 ||
 	    zmq_connect(d->mon, mon_ep) < 0 ||
 	    zmq_connect(s, d->endpoint) < 0) {
@@ -534,18 +544,31 @@ static struct dealer *open_dealer(transport_t *t, const uint8_t org[SM_ID_LEN])
 	return d;
 }
 
-/* Bring d->up and d->down_ms up to date from d's monitor. */
-static void dealer_events(struct dealer *d)
+/* Bring d->up, d->shaking and d->down_ms up to date from d's monitor,
+ * counting failed handshakes (timeouts mostly: a peer too busy to finish
+ * one in time). */
+static void dealer_events(transport_t *t, struct dealer *d)
 {
 	uint16_t event;
 	uint32_t value;
 
 	for (int k = 0; k < 64 && monitor_event(d->mon, &event, &value) == 0; k++) {
-		if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+		if (event == ZMQ_EVENT_CONNECTED) {
+			d->shaking = true;
+			d->tcp_ms = now_ms();
+		} else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
 			d->up = true;
-		} else if (event == ZMQ_EVENT_DISCONNECTED && d->up) {
-			d->up = false;
-			d->down_ms = now_ms();
+			d->shaking = false;
+		} else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ||
+		    event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {
+			d->shaking = false;
+			t->st.handshakes_failed++;
+		} else if (event == ZMQ_EVENT_DISCONNECTED) {
+			d->shaking = false;
+			if (d->up) {
+				d->up = false;
+				d->down_ms = now_ms();
+			}
 		}
 	}
 }
@@ -558,12 +581,15 @@ void transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN])
 
 	if (!d)
 		return;
-	dealer_events(d);
+	dealer_events(t, d);
 	now = now_ms();
 	/* down long enough that ZeroMQ's next attempt may be seconds away,
-	 * and not opened so recently that a handshake may still be under
-	 * way: the peer is up (it just spoke), so dial it now */
-	if (d->up || now - d->down_ms < TP_REDIAL_DOWN_MS || now - d->opened_ms < TP_HANDSHAKE_MS ||
+	 * and no handshake under way (on a socket opened in the last few
+	 * seconds, or on a connection made since): the peer is up (it just
+	 * spoke), so dial it now. Redialling during a slow handshake threw
+	 * that handshake away and made the peer start another. */
+	if (d->up || now - d->down_ms < TP_REDIAL_DOWN_MS || now - d->opened_ms < TP_DIAL_HANDSHAKE_MS ||
+	    (d->shaking && now - d->tcp_ms < TP_DIAL_HANDSHAKE_MS) ||
 	    !(m = federation_member(t->fed, org)))
 		return;
 	dealer_close_socks(d);
@@ -599,7 +625,7 @@ bool transport_linked(transport_t *t, const uint8_t org[SM_ID_LEN])
 
 	if (!d)
 		return false;
-	dealer_events(d);
+	dealer_events(t, d);
 	return d->up;
 }
 
@@ -652,7 +678,7 @@ size_t transport_reap(transport_t *t, uint64_t idle_ms,
 		char none;
 		while (zmq_recv(d->sock, &none, sizeof(none), ZMQ_DONTWAIT) >= 0)
 			t->st.backchannel_dropped++;
-		dealer_events(d);	/* keeps the monitor's queue short */
+		dealer_events(t, d);	/* keeps the monitor's queue short */
 	}
 #ifdef __GLIBC__
 	malloc_trim(0);		/* every arena, pages inside the heaps too */

@@ -71,7 +71,8 @@ bool transport_linked(transport_t *t, const uint8_t org[SM_ID_LEN]);
  * connection for a while (ZeroMQ backs off up to 10 s between attempts),
  * dial it again now instead of at ZeroMQ's next attempt (counted in
  * transport_stats.redials). Not while a handshake may still be under way
- * (a DEALER opened in the last few seconds). */
+ * (a DEALER opened in the last few seconds, or a connection of it made
+ * since and not yet through or failed). */
 void transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN]);
 
 /* Refuse org (in ZAP and on receipt) for ms milliseconds; close its DEALER. */
@@ -103,6 +104,8 @@ typedef struct transport_stats {
 	uint64_t accept_failed;		/* accept() failures logged (EMFILE...) */
 	uint64_t backchannel_dropped;	/* messages a peer sent down our DEALER */
 	uint64_t redials;		/* DEALERs redialled by transport_heard */
+	uint64_t handshakes_failed;	/* our DEALERs' connections dropped in their
+					 * handshake (timed out, refused) */
 } transport_stats;
 const transport_stats *transport_get_stats(const transport_t *t);
 

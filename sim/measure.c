@@ -564,6 +564,12 @@ json_t *measure_results(measure *m, const testnet *t)
 		    "crashes", nd->crashes, "first_ready_ms", (json_int_t)nd->ready_ms_first));
 		json_object_set_new(json_array_get(nodes, json_array_size(nodes) - 1), "missing",
 		    json_integer(miss_o[i]));
+		/* connection churn: redials on contact, handshakes that failed
+		 * (timeouts on a busy machine) */
+		json_object_set_new(json_array_get(nodes, json_array_size(nodes) - 1), "redials",
+		    s_status_int(nd, "redials"));
+		json_object_set_new(json_array_get(nodes, json_array_size(nodes) - 1), "handshakes_failed",
+		    s_status_int(nd, "handshakes_failed"));
 	}
 	long exp_all = 0, got_all = 0;
 	for (int k = 0; k < EV_N; k++) {

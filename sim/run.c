@@ -32,8 +32,11 @@ volatile int sim_interrupted;
 #define SIM_START_WAVE 64
 #define SIM_START_STALL_MS 60000
 /* After the start (s_wait_mesh): how long with no node newly linked to
- * all its neighbours before the workload starts anyway. */
-#define SIM_MESH_STALL_MS 30000
+ * all its neighbours before the workload starts anyway; and how long one
+ * status answer may take (a saturated 1,000-node testnet answered none
+ * within 10 s, so the wait saw no node linked). */
+#define SIM_MESH_STALL_MS 60000
+#define SIM_MESH_PROBE_MS 30000
 
 typedef struct run_opts {
 	const char *profile;
@@ -501,12 +504,16 @@ static int s_wait_up(testnet *t, int wave, int64_t stall_ms, bool tty, const cha
  * first seconds of reports wait on TCP and CurveZMQ handshakes still
  * under way (over 25 ms links, every report over 300 ms was made in the
  * first 2.4 s). Each node's probe is out at once, as in testnet_poll.
- * Gives up, without failing the run, after stall_ms with no node newly
- * linked; returns how many nodes were linked.
+ * A node not linked yet is asked again after 250 ms, or 2.5 ms per node
+ * of the testnet if longer: each answer costs a node a wake-up, and a
+ * thousand nodes asked four times a second would be load the wait itself
+ * made. Gives up, without failing the run, after stall_ms with no node
+ * newly linked; returns how many nodes were linked.
  */
 static int s_wait_mesh(testnet *t, int64_t stall_ms, bool tty)
 {
 	int64_t t0 = sim_mono_ms(), moved = t0, last = 0;
+	int64_t again = t->n * 5 / 2 > 250 ? t->n * 5 / 2 : 250;
 	bool *done = calloc((size_t)t->n, sizeof(bool));
 	int64_t *next = calloc((size_t)t->n, sizeof(int64_t));
 	int linked = 0;
@@ -528,11 +535,11 @@ static int s_wait_mesh(testnet *t, int64_t stall_ms, bool tty)
 			if (done[i] || nd->state != NS_UP || now < next[i])
 				continue;
 			req = json_pack("{s:s}", "cmd", "status");
-			rep = ctl_probe(nd->ctl, req, now, 10000, e, sizeof(e));
+			rep = ctl_probe(nd->ctl, req, now, SIM_MESH_PROBE_MS, e, sizeof(e));
 			json_decref(req);
 			if (!rep)
 				continue;
-			next[i] = now + 250;	/* a node not linked yet is asked again */
+			next[i] = now + again;	/* a node not linked yet is asked again */
 			json_int_t nb = json_integer_value(json_object_get(rep, "neighbors"));
 			json_int_t up = json_integer_value(json_object_get(rep, "neighbors_linked"));
 			json_decref(rep);

@@ -18,6 +18,10 @@
 #                           start with a message naming it
 #   peer_endpoint_refused   an endpoint that is not tcp://HOST:PORT stops it
 #                           with the config line
+#   handshake_failure_counted  at B's roster address a listener accepts
+#                           connections and never answers: A's connection
+#                           to it times out in its handshake, and A's
+#                           status counts it (handshakes_failed)
 set -u
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -28,7 +32,21 @@ BASE=$(free_ports 8) || die "no free ports"
 net_keys A B C
 mkdir rosters
 make_sig s A B C
-# B listens where its roster entry does not say
+# B listens where its roster entry does not say; where it says, something
+# accepts connections and never speaks
+SILENT=$PORT_B
+python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(64)
+held = []
+while True:
+    c, _ = s.accept()
+    held.append(c)
+' "$SILENT" &
+PIDS="$PIDS $!"
 PORT_B=$((BASE + 6))
 node_conf A
 node_conf B
@@ -57,6 +75,16 @@ elif ! has A "$RA"; then
 else
 	ok peer_roster_default
 fi
+# A's connection to the silent listener times out in its handshake (5 s
+# after it is made) and is counted; give it 20 s
+hf=0
+for i in $(seq 40); do
+	hf=$(ctl A status --json 2>/dev/null | sed -n 's/.*"handshakes_failed": \([0-9]*\).*/\1/p' | head -1)
+	[ "${hf:-0}" -ge 1 ] && break
+	sleep 0.5
+done
+if [ "${hf:-0}" -ge 1 ]; then ok handshake_failure_counted; else
+	bad handshake_failure_counted "A's status has handshakes_failed=${hf:-none} after 20 s against a listener that never answers"; fi
 
 # configuration errors stop the node with a clear message
 PORT_D=$((BASE + 7)); PORT_E=$((BASE + 7))
