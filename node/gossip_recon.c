@@ -26,7 +26,9 @@ struct collect {
 
 /* Does o, held by both this node and peer, belong to their direct scope
  * (PROTOCOL.md §10.3): an object no SIG both are in carries between them?
- * That is TLP:RED, and any non-federation object whose audience (with its
+ * That is a sighting for the report's originator only (it travels only
+ * from its author to that originator, whatever the report's audience),
+ * TLP:RED, and any non-federation object whose audience (with its
  * releases) names no SIG with both as members: it reached one of them as a
  * named organization or as a foreign SIG's entry. */
 static bool direct_scope(node_t *n, scope_entry *e, const uint8_t peer[SM_ID_LEN])
@@ -34,6 +36,8 @@ static bool direct_scope(node_t *n, scope_entry *e, const uint8_t peer[SM_ID_LEN
 	scope_entry *r = scope_report_of(n->scope, e);
 	const sm_audience *a;
 
+	if (e->msg.type == SM_MSG_SIGHTING && e->msg.u.sighting.originator_only)
+		return r != NULL;
 	if (!r || r->msg.u.report.aud.federation)
 		return false;
 	if (r->msg.u.report.tlp == SM_TLP_RED)

@@ -767,8 +767,13 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 		return;
 	if (e->msg.type == SM_MSG_SIGHTING && e->msg.u.sighting.originator_only) {
 		struct peer *p;
-		if (mine && (p = node_peer(n, r->msg.u.h.originator, true)))
+		/* no tree or SIG session carries it: a report's originator
+		 * that was away gets it from the owed check (direct scope) */
+		if (mine && (p = node_peer(n, r->msg.u.h.originator, true))) {
 			queue_obj(p, obj, len);
+			owe(p);
+			n->c.sent_direct++;
+		}
 		return;
 	}
 	/* a release makes its report travel too: receivers newly entitled do
@@ -2446,7 +2451,8 @@ static void settle_owed(node_t *n)
 	}
 }
 
-/* At start: every organization this node's own objects name may have
+/* At start: every organization this node's own objects name (and the
+ * originator of a report it sent an originator_only sighting of) may have
  * missed them while this node was down, so each is owed one session. */
 static void owe_named(void *ctx, scope_entry *e)
 {
@@ -2455,6 +2461,15 @@ static void owe_named(void *ctx, scope_entry *e)
 
 	if (!same(e->msg.u.h.originator, node_me(n)))
 		return;
+	if (e->msg.type == SM_MSG_SIGHTING && e->msg.u.sighting.originator_only) {
+		/* the report's originator, the sighting's only reader */
+		scope_entry *r = scope_report_of(n->scope, e);
+		struct peer *p;
+		if (r && !same(r->msg.u.h.originator, node_me(n)) &&
+		    (p = node_peer(n, r->msg.u.h.originator, true)) && !p->neighbor)
+			p->owed_ms = 1;
+		return;
+	}
 	if (e->msg.type == SM_MSG_REPORT)
 		a = &e->msg.u.report.aud;
 	else if (e->msg.type == SM_MSG_RELEASE)

@@ -104,9 +104,22 @@ exactly late_report_in_its_sig "$LATE" A B
 "$SM" sig propose rosters/late.roster --add G.key.card@tcp://127.0.0.1:$PORT_G --out addg.entry >/dev/null \
 	&& "$SM" sig approve --key A.key addg.entry >/dev/null && "$SM" sig approve --key B.key addg.entry >/dev/null \
 	&& "$SM" sig append rosters/late.roster addg.entry >/dev/null && ok late_add_with_quorum || bad late_add_with_quorum "roster change failed"
+# a sighting for the originator only, made while the originator is down by
+# an organization sharing no SIG with it (E, power; A, chem); E restarts
+# too, which drops the copy ZeroMQ had queued for A. Only E's owed check
+# can bring it (no tree or SIG session carries it): E must owe A a
+# session after its start, and their direct scope must hold the sighting.
+# A jcsip-2018 testnet lost such sightings (kill20, bench/NOTES.md).
+GREEN2=$(body "green from chem" green2.example | submit A --tlp green --audience federation)
+wait_for "$GREEN2" E || bad green_from_chem_reaches_power "E lacks $GREEN2"
 kill "$PID_A"; wait "$PID_A" 2>/dev/null
+PRIV2=$(ctl E sight "$GREEN2" --originator-only --note "seen here while A was away")
+stop_node E 5
+start_node E
+need_up E
 start_node A
 need_up A
+WAIT_TRIES=200 exactly originator_only_sighting_after_restart "$PRIV2" A E
 exactly late_member_gets_earlier_report "$LATE" A B G
 n=0
 until ctl G show "$LATE" --json 2>/dev/null | grep -q '"readable": true'; do
