@@ -2496,7 +2496,35 @@ static bool keep_dealer(void *ctx, const uint8_t org[SM_ID_LEN])
 }
 
 /*
- * How long the loop may sleep: until its once-a-second work, or until the
+ * How often the loop does its housekeeping (greetings due, reconciliation
+ * sessions due or gone stale, direct sends to check on, idle DEALERs to
+ * close): once a second while any of that is under way with a peer, and
+ * otherwise every recon_interval_ms / 6, from 1 s up to 5 s: nothing it
+ * does is due sooner then (greetings every 30 s, sessions every
+ * recon_interval_ms, DEALERs idle for 20 s). A settled scale-200 testnet
+ * with 30 s sessions: the nodes' own threads woke 374 times a second
+ * with a round every second, 279 with this, and used 0.09 and 0.05 cores
+ * (bench/NOTES.md).
+ */
+#define HOUSEKEEP_MS 1000
+#define HOUSEKEEP_REST_MAX_MS 5000
+
+static uint64_t housekeep_ms(const node_t *n)
+{
+	uint64_t every = n->cfg.recon_interval_ms / 6;
+
+	if (every <= HOUSEKEEP_MS)
+		return HOUSEKEEP_MS;
+	for (size_t i = 0; i < n->n_peers; i++) {
+		const struct peer *p = n->peers[i];
+		if (p->owed_ms || p->rs_init || p->rs_resp || p->n_backlog || p->n_pushed)
+			return HOUSEKEEP_MS;
+	}
+	return every < HOUSEKEEP_REST_MAX_MS ? every : HOUSEKEEP_REST_MAX_MS;
+}
+
+/*
+ * How long the loop may sleep: until its housekeeping (housekeep_ms), or until the
  * first of what its IHAVE_FLUSH_MS round does comes due: announcements
  * and objects waiting to go out, an announced object's graft, a
  * reconciliation session asked for. Before 2026-11-27 it woke every
@@ -2506,9 +2534,9 @@ static bool keep_dealer(void *ctx, const uint8_t org[SM_ID_LEN])
  * (jcsip-2018 alternated with the old loop: lower p50 and p99 in each of
  * three pairs, bench/NOTES.md).
  */
-static long sleep_ms(node_t *n, uint64_t now, uint64_t last_ihave, uint64_t last_hello)
+static long sleep_ms(node_t *n, uint64_t now, uint64_t last_ihave, uint64_t next_house)
 {
-	uint64_t round = last_ihave + IHAVE_FLUSH_MS, next = last_hello + 1000;
+	uint64_t round = last_ihave + IHAVE_FLUSH_MS, next = next_house;
 
 	for (size_t i = 0; i < n->n_peers; i++) {
 		const struct peer *p = n->peers[i];
@@ -2530,7 +2558,7 @@ int node_run(node_t *n)
 	/* greetings go out now; the periodic round (hellos, sessions with
 	 * neighbours not heard from otherwise) starts HELLO_MS later, so a
 	 * session with a peer starts from its greeting */
-	uint64_t last_ihave = 0, last_hello = now_ms();
+	uint64_t last_ihave = 0, last_hello = now_ms(), house_every = HOUSEKEEP_MS;
 
 	for (size_t i = 0; i < n->n_peers; i++)
 		if (n->peers[i]->neighbor)
@@ -2549,7 +2577,8 @@ int node_run(node_t *n)
 			if (p->n_backlog)
 				backlog |= gossip_recon_pump(n, p);
 		}
-		long timeout = backlog ? 1 : n->in_batch ? 2 : sleep_ms(n, now_ms(), last_ihave, last_hello);
+		long timeout = backlog ? 1 : n->in_batch ? 2 :
+		    sleep_ms(n, now_ms(), last_ihave, last_hello + house_every);
 		/* while the workers are full, leave frames in ZeroMQ's queue */
 		if (verify_inflight(n->verify) >= MAX_INFLIGHT)
 			items[1].events = 0;
@@ -2596,10 +2625,10 @@ int node_run(node_t *n)
 			flush_all(n, true);
 			last_ihave = now;
 		}
-		/* once a second: greetings that are due, and reconciliation
-		 * sessions that are due (each peer keeps its own schedule, so a
-		 * recon_interval_ms below HELLO_MS is honoured) */
-		if (now - last_hello >= 1000) {
+		/* housekeeping (housekeep_ms): greetings that are due, and
+		 * reconciliation sessions that are due (each peer keeps its own
+		 * schedule, so a recon_interval_ms below HELLO_MS is honoured) */
+		if (now - last_hello >= house_every) {
 			for (size_t i = 0; i < n->n_peers; i++) {
 				struct peer *p = n->peers[i];
 				/* only the peers we chose get greeted unasked:
@@ -2614,6 +2643,7 @@ int node_run(node_t *n)
 			settle_owed(n);
 			transport_reap(n->tp, DEALER_IDLE_MS, keep_dealer, n);
 			last_hello = now;
+			house_every = housekeep_ms(n);
 		}
 	}
 	if (n->in_batch) {
