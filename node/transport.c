@@ -55,9 +55,10 @@
 #ifndef TP_HANDSHAKE_MS
 #define TP_HANDSHAKE_MS 5000
 #endif
-/* The same for our DEALERs, counted from TCP connect: a connection can
- * wait in a busy peer's accept queue before the peer's 5 s start, and
- * dropping it there only makes the peer do the handshake again later. */
+/* The same for our DEALERs, counted from TCP connect (so it includes any
+ * wait in a busy peer's accept queue). A build option for experiments:
+ * 20 s made no difference beyond the spread of a 600-node start, where
+ * one handshake in 600 nodes failed (bench/NOTES.md). */
 #ifndef TP_DIAL_HANDSHAKE_MS
 #define TP_DIAL_HANDSHAKE_MS TP_HANDSHAKE_MS
 #endif

@@ -562,14 +562,12 @@ json_t *measure_results(measure *m, const testnet *t)
 		    "bytes_received", s_status_int(nd, "bytes_received"),
 		    "starts", nd->starts, "kills", nd->kills, "pauses", nd->pauses, "stops", nd->stops,
 		    "crashes", nd->crashes, "first_ready_ms", (json_int_t)nd->ready_ms_first));
-		json_object_set_new(json_array_get(nodes, json_array_size(nodes) - 1), "missing",
-		    json_integer(miss_o[i]));
+		json_t *row = json_array_get(nodes, json_array_size(nodes) - 1);
+		json_object_set_new(row, "missing", json_integer(miss_o[i]));
 		/* connection churn: redials on contact, handshakes that failed
 		 * (timeouts on a busy machine) */
-		json_object_set_new(json_array_get(nodes, json_array_size(nodes) - 1), "redials",
-		    s_status_int(nd, "redials"));
-		json_object_set_new(json_array_get(nodes, json_array_size(nodes) - 1), "handshakes_failed",
-		    s_status_int(nd, "handshakes_failed"));
+		json_object_set_new(row, "redials", s_status_int(nd, "redials"));
+		json_object_set_new(row, "handshakes_failed", s_status_int(nd, "handshakes_failed"));
 	}
 	long exp_all = 0, got_all = 0;
 	for (int k = 0; k < EV_N; k++) {
