@@ -1297,6 +1297,14 @@ static void ingest_failed(node_t *n, struct peer *p, const sm_err *e)
 #define PARK_BYTES (64u << 20)
 #define PARK_MS (10 * 60 * 1000)
 
+/* What parked object pk waits for: its report (r, the report's entry, is
+ * NULL), or a release of it beyond those held now. */
+static void park_wait(struct parked *pk, const scope_entry *r)
+{
+	pk->wants_release = r && r->msg.type == SM_MSG_REPORT;
+	pk->n_rel = r ? r->n_rel : 0;
+}
+
 /* Keep an object that came before its report, or before the release of
  * it that puts its author or relay in the audience (gossip does not order
  * a sighting behind the report or release it depends on across different
@@ -1306,7 +1314,6 @@ static void park(node_t *n, const verify_job *j)
 	const sm_msg *m = &j->msg;
 	const uint8_t *ref;
 	struct parked *pk;
-	scope_entry *r;
 
 	if (j->rc != 0)
 		return;
@@ -1337,9 +1344,7 @@ static void park(node_t *n, const verify_job *j)
 	memcpy(pk->ref, ref, SM_ID_LEN);
 	memcpy(pk->from, j->from, SM_ID_LEN);
 	pk->has_from = true;
-	r = scope_get(n->scope, ref);
-	pk->wants_release = r && r->msg.type == SM_MSG_REPORT;
-	pk->n_rel = r ? r->n_rel : 0;
+	park_wait(pk, scope_get(n->scope, ref));
 	pk->until_ms = now_ms() + PARK_MS;
 	n->parked_bytes += j->len;
 	n->n_parked++;
@@ -1367,9 +1372,7 @@ static void unpark(node_t *n)
 				/* a release came that does not cover its author:
 				 * a later one may, so it waits for that, within
 				 * its first deadline */
-				r = scope_get(n->scope, pk.ref);
-				pk.wants_release = r && r->msg.type == SM_MSG_REPORT;
-				pk.n_rel = r ? r->n_rel : 0;
+				park_wait(&pk, scope_get(n->scope, pk.ref));
 				n->parked[k++] = pk;
 				continue;
 			}
@@ -2454,6 +2457,14 @@ static void settle_owed(node_t *n)
 /* At start: every organization this node's own objects name (and the
  * originator of a report it sent an originator_only sighting of) may have
  * missed them while this node was down, so each is owed one session. */
+static void owe_at_start(node_t *n, const uint8_t org[SM_ID_LEN])
+{
+	struct peer *p;
+
+	if (!same(org, node_me(n)) && (p = node_peer(n, org, true)) && !p->neighbor)
+		p->owed_ms = 1;	/* due at once: the push was long ago */
+}
+
 static void owe_named(void *ctx, scope_entry *e)
 {
 	node_t *n = ctx;
@@ -2464,10 +2475,8 @@ static void owe_named(void *ctx, scope_entry *e)
 	if (e->msg.type == SM_MSG_SIGHTING && e->msg.u.sighting.originator_only) {
 		/* the report's originator, the sighting's only reader */
 		scope_entry *r = scope_report_of(n->scope, e);
-		struct peer *p;
-		if (r && !same(r->msg.u.h.originator, node_me(n)) &&
-		    (p = node_peer(n, r->msg.u.h.originator, true)) && !p->neighbor)
-			p->owed_ms = 1;
+		if (r)
+			owe_at_start(n, r->msg.u.h.originator);
 		return;
 	}
 	if (e->msg.type == SM_MSG_REPORT)
@@ -2476,11 +2485,8 @@ static void owe_named(void *ctx, scope_entry *e)
 		a = &e->msg.u.release.add;
 	else
 		return;
-	for (uint32_t i = 0; i < a->n_orgs; i++) {
-		struct peer *p;
-		if (!same(a->orgs[i], node_me(n)) && (p = node_peer(n, a->orgs[i], true)) && !p->neighbor)
-			p->owed_ms = 1;	/* due at once: the push was long ago */
-	}
+	for (uint32_t i = 0; i < a->n_orgs; i++)
+		owe_at_start(n, a->orgs[i]);
 }
 
 /* Neighbours, owed peers and seed links keep their connection; one-off
