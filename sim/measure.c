@@ -361,6 +361,10 @@ json_t *measure_results(measure *m, const testnet *t)
 	double **sl = calloc((size_t)ns, sizeof(double *)), *call = calloc((size_t)w->n + 1, sizeof(double));
 	size_t *n_sl = calloc((size_t)ns, sizeof(size_t)), *cap_sl = calloc((size_t)ns, sizeof(size_t));
 	size_t n_call = 0, body_n = 0;
+	/* report deliveries to nodes no fault acted on: how the rest of the
+	 * network fared while some nodes were down (the repair around them) */
+	double *up = NULL;
+	size_t n_up = 0, cap_up = 0;
 	double body_sum = 0;
 	json_t *per_sig = json_array(), *catchup = json_array();
 
@@ -444,6 +448,18 @@ json_t *measure_results(measure *m, const testnet *t)
 				int g = p->orgs[o].home;
 
 				s_lat_add(m, e->tlp, l);
+				if (!t->nodes[o].faulted && !t->nodes[o].crashes) {
+					if (n_up == cap_up) {
+						size_t cap = cap_up ? cap_up * 2 : 1024;
+						double *np = realloc(up, cap * sizeof(double));
+
+						if (!np)
+							continue;
+						up = np;
+						cap_up = cap;
+					}
+					up[n_up++] = l;
+				}
 				if (n_sl[g] == cap_sl[g]) {
 					size_t cap = cap_sl[g] ? cap_sl[g] * 2 : 256;
 					double *np = realloc(sl[g], cap * sizeof(double));
@@ -568,6 +584,9 @@ json_t *measure_results(measure *m, const testnet *t)
 		 * (timeouts on a busy machine) */
 		json_object_set_new(row, "redials", s_status_int(nd, "redials"));
 		json_object_set_new(row, "handshakes_failed", s_status_int(nd, "handshakes_failed"));
+		/* reconciliation sessions it started, and with how many neighbours */
+		json_object_set_new(row, "recon_sessions", s_status_int(nd, "recon_sessions"));
+		json_object_set_new(row, "neighbors", s_status_int(nd, "neighbors"));
 	}
 	long exp_all = 0, got_all = 0;
 	for (int k = 0; k < EV_N; k++) {
@@ -586,6 +605,7 @@ json_t *measure_results(measure *m, const testnet *t)
 	    "nodes", nodes);
 	if (res) {
 		json_object_set_new(res, "completion_all_ms", s_pct_json(call, n_call));
+		json_object_set_new(res, "latency_unfaulted_ms", s_pct_json(up, n_up));
 		json_object_set_new(res, "per_sig", per_sig);
 		json_object_set_new(res, "catchup", catchup);
 		per_sig = catchup = NULL;
@@ -641,6 +661,7 @@ out:
 	free(got_s);
 	free(miss_o);
 	free(call);
+	free(up);
 	free(tg);
 	free(bd);
 	free(bs);

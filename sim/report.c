@@ -227,6 +227,13 @@ void report_print(json_t *s)
 	}
 	printf("%-17s %7s %8s %8s %8s %7s %7s %7s %8s %10.0f %10.0f\n", "all reports", "", "", "", "", "",
 	    "", "", "", s_num(res, "completion_all_ms", "p50"), s_num(res, "completion_all_ms", "p99"));
+	/* with faults: the copies of the nodes no fault acted on, which
+	 * gossip has to route around the ones that are down */
+	if (s_num(run, "faults_injected", NULL) > 0) {
+		printf("%-17s %7s %8s %8s %8s", "nodes not faulted", "", "", "", "");
+		s_pct_row(NULL, json_object_get(res, "latency_unfaulted_ms"));
+		printf("\n");
+	}
 	printf("\nwho got what, per SIG (report copies by the recipient's home SIG)\n");
 	printf("%-22s %7s %8s %8s %8s %7s %7s %7s %8s\n", "SIG", "members", "expected", "stored",
 	    "coverage", "p50", "p90", "p99", "max");

@@ -317,6 +317,7 @@ static void s_fault(testnet *t, sim_fault *f)
 {
 	sim_node *nd = &t->nodes[f->node];
 
+	nd->faulted = true;
 	switch (f->kind) {
 	case FK_KILL: nd->hold_down = true; testnet_kill(t, f->node, SIGKILL); break;
 	case FK_STOP: nd->hold_down = true; testnet_stop(t, f->node); break;

@@ -202,6 +202,7 @@ typedef struct sim_node {
 	double cpu_last_s;		/* last sample of the current one */
 	long rss_peak_kb;
 	int starts, kills, pauses, stops, crashes;
+	bool faulted;			/* a fault of the plan acted on it */
 	int64_t ready_ms_first;		/* time to first ready (ms) */
 	int64_t back_ms;		/* wall clock of the last start or resume */
 	bool healed;			/* started or resumed by the heal step */
