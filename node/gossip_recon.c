@@ -366,6 +366,27 @@ void gossip_recon_free(struct peer *p)
 	pushed_clear(p);
 }
 
+/*
+ * The periodic session between two neighbours is the lower org id's to
+ * start; the higher starts one only when none came, either way, for half
+ * an interval more. With both sides starting whichever came due first,
+ * on a busy machine both came due before the other's session arrived:
+ * two sessions where one serves both directions (the lower id's session
+ * sets the higher's last_resp_ms, which keeps the higher from starting).
+ */
+bool gossip_recon_periodic_due(const uint8_t me[SM_ID_LEN], const struct peer *p, uint32_t interval_ms,
+    uint64_t now)
+{
+	uint64_t every = interval_ms;
+
+	if (memcmp(me, p->org, SM_ID_LEN) > 0)
+		every += every / 2;
+	if (p->last_recon_ms && now - p->last_recon_ms < every)
+		return false;
+	/* the peer's own session with us covered both directions */
+	return !p->last_resp_ms || now - p->last_resp_ms >= every;
+}
+
 bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 {
 	uint64_t now = now_ms();
@@ -375,10 +396,7 @@ bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 
 	if (p->rs_init && now - p->recon_started_ms < RECON_STALE_MS)
 		return false;	/* one session of ours at a time */
-	if (!force && p->last_recon_ms && now - p->last_recon_ms < n->cfg.recon_interval_ms)
-		return false;
-	/* the peer's own session with us covered both directions */
-	if (!force && p->last_resp_ms && now - p->last_resp_ms < n->cfg.recon_interval_ms)
+	if (!force && !gossip_recon_periodic_due(node_me(n), p, n->cfg.recon_interval_ms, now))
 		return false;
 	recon_destroy(&p->rs_init);
 	/* with a peer sharing no SIG, only what no SIG carries between us */

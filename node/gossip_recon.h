@@ -21,6 +21,9 @@
 
 /* true if a session was started. */
 bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force);
+/* Is the periodic session with neighbour p ours (me) to start at now? */
+bool gossip_recon_periodic_due(const uint8_t me[SM_ID_LEN], const struct peer *p, uint32_t interval_ms,
+    uint64_t now);
 /* Send the next frames of p's backlog; true while some remains. */
 bool gossip_recon_pump(node_t *n, struct peer *p);
 /* p greeted us: reconcile now or shortly (see gossip_recon.c). */

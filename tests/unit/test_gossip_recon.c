@@ -202,6 +202,40 @@ static void t_late_answer_to_ended_session_ignored(void)
 	gossip_recon_free(&p);
 }
 
+/* The periodic session between two neighbours: the lower org id starts it
+ * every interval; the higher only after 1.5 intervals without a session
+ * either way, so two nodes coming due together do not both start one. */
+static void t_periodic_session_is_lower_ids(void)
+{
+	const uint32_t every = 30000;
+	uint8_t low[SM_ID_LEN] = { 0x10 }, high[SM_ID_LEN] = { 0x20 };
+	struct peer of_low = {0}, of_high = {0};	/* as each side sees the other */
+	uint64_t now = 1000000;
+
+	memcpy(of_low.org, high, SM_ID_LEN);
+	memcpy(of_high.org, low, SM_ID_LEN);
+	/* never reconciled: either may start */
+	CHECK(gossip_recon_periodic_due(low, &of_low, every, now));
+	CHECK(gossip_recon_periodic_due(high, &of_high, every, now));
+	/* the low side's session ran 31 s ago: due again on the low side;
+	 * the high side answered it then and waits */
+	of_low.last_recon_ms = now - 31000;
+	of_high.last_resp_ms = now - 31000;
+	CHECK(gossip_recon_periodic_due(low, &of_low, every, now));
+	CHECK(!gossip_recon_periodic_due(high, &of_high, every, now));
+	/* 44 s: still the low side's; 46 s without one: the high side starts */
+	of_high.last_resp_ms = now - 44000;
+	CHECK(!gossip_recon_periodic_due(high, &of_high, every, now));
+	of_high.last_resp_ms = now - 46000;
+	CHECK(gossip_recon_periodic_due(high, &of_high, every, now));
+	/* a session of the high side's own, 40 s ago, also counts */
+	of_high.last_recon_ms = now - 40000;
+	CHECK(!gossip_recon_periodic_due(high, &of_high, every, now));
+	/* the low side answered a session 10 s ago: it covered both ways */
+	of_low.last_resp_ms = now - 10000;
+	CHECK(!gossip_recon_periodic_due(low, &of_low, every, now));
+}
+
 int main(void)
 {
 	RUN(t_tick_drops_old_pushed_set);
@@ -209,5 +243,6 @@ int main(void)
 	RUN(t_pump_frees_large_drained_backlog);
 	RUN(t_late_answer_to_ended_session_ignored);
 	RUN(t_held_counts_sessions_and_copies);
+	RUN(t_periodic_session_is_lower_ids);
 	TEST_EXIT();
 }
