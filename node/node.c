@@ -55,12 +55,6 @@
 #define MISSING_SLOTS 8192		/* their hash table: twice as many slots */
 #define IDS_PER_TOKEN 64		/* an IHAVE/WANT frame costs 1 + ids/64 tokens */
 #define DIRECT_PER_SIG 3	/* members of a foreign SIG an originator seeds */
-/* SIG neighbours off the tree told of an object (IHAVE); a build with
- * -DLAZY_FANOUT=64 tells all of them, as sigmeshd did before 2026-11-27,
- * for A/B runs (bench/NOTES.md) */
-#ifndef LAZY_FANOUT
-#define LAZY_FANOUT 3
-#endif
 #define STRIKES_TO_BAN 5
 #define BAN_MS 30000
 #define RATE_FRAMES_PER_S 4000.0	/* token bucket per peer */
@@ -697,19 +691,42 @@ static void seed_direct(node_t *n, scope_entry *e, const uint8_t *obj,
 }
 
 /*
+ * The rank by which a node picks the neighbours it announces object id to:
+ * BLAKE2b(id || me || org), so each sender picks its own few. Ranked by
+ * BLAKE2b(id || org) alone, as before 2026-11-28, every neighbour of a
+ * node agreed on how far down that node ranks for a given object: with
+ * five neighbours off the tree and three told, a node ranked last by all
+ * of them for about one object in five and heard of it from none, so when
+ * its tree parent was down it waited for reconciliation. With each
+ * sender's own rank, one object in a hundred (test_lazy_rank counts both
+ * on a 5-regular graph: 20.7% and 1.0%).
+ */
+void node_lazy_rank(const uint8_t id[SM_ID_LEN], const uint8_t me[SM_ID_LEN], const uint8_t org[SM_ID_LEN],
+    uint8_t out[8])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 8);
+	crypto_generichash_update(&st, id, SM_ID_LEN);
+	crypto_generichash_update(&st, me, SM_ID_LEN);
+	crypto_generichash_update(&st, org, SM_ID_LEN);
+	crypto_generichash_final(&st, out, 8);
+}
+
+/*
  * Announce e (IHAVE) to LAZY_FANOUT of the SIG neighbours off its tree:
- * those ranked lowest by BLAKE2b(id || org), a different few for every
- * object. Announcing to all of them would cost each stored object about
- * five more frames per node (most of a testnet's CPU), to repair a tree
- * edge that rarely breaks; with three of five told by each neighbour
- * holding it, a node cut off from its tree parent still hears of the
- * object from one of them, and reconciliation covers the rest.
+ * those ranked lowest by node_lazy_rank, a different few for every object.
+ * Announcing to all of them would cost each stored object about five more
+ * frames per node (most of a testnet's CPU), to repair a tree edge that
+ * rarely breaks; with three of five told by each neighbour holding it, a
+ * node cut off from its tree parent still hears of the object from one of
+ * them, and reconciliation covers the rest.
  */
 static void announce_lazy(node_t *n, scope_entry *e, struct ranked *l, size_t k)
 {
 	if (k > LAZY_FANOUT) {
 		for (size_t i = 0; i < k; i++)
-			rank_of(e->msg.id, l[i].p->org, l[i].rank);
+			node_lazy_rank(e->msg.id, node_me(n), l[i].p->org, l[i].rank);
 		qsort(l, k, sizeof(*l), cmp_ranked);
 		k = LAZY_FANOUT;
 	}

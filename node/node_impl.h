@@ -196,5 +196,15 @@ int node_commit(node_t *n, sm_err *err);
 void node_choose_neighbours(node_t *n);
 void node_queue_obj(struct peer *p, const uint8_t *obj, size_t len);
 void node_flush_peer(node_t *n, struct peer *p);
+/* SIG neighbours off the tree told of an object (IHAVE); a build with
+ * -DLAZY_FANOUT=64 tells all of them, as sigmeshd did before 2026-11-27,
+ * for A/B runs (bench/NOTES.md) */
+#ifndef LAZY_FANOUT
+#define LAZY_FANOUT 3
+#endif
+/* The rank by which a node (me) picks which neighbours (org) it announces
+ * object id to: the LAZY_FANOUT lowest. */
+void node_lazy_rank(const uint8_t id[SM_ID_LEN], const uint8_t me[SM_ID_LEN], const uint8_t org[SM_ID_LEN],
+    uint8_t out[8]);
 
 #endif
