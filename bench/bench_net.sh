@@ -262,7 +262,8 @@ if d:
               f"{fmt(1000 * share, ' cores', 1)} of {os.cpu_count()} at this load"
               + (f"; the scale-{scale} run is above." if scale else
                  "; this machine has less than 16 GiB, so `make bench` did not run it "
-                 "(`BENCH_NET_SCALE=1000 make bench` forces it)."))
+                 "(`BENCH_NET_SCALE=1000 make bench` forces it)." if mem < 16000000 else
+                 "; the run was skipped (`BENCH_NET_SCALE=` empty)."))
         print()
 fails = [r for r in ("p2014", "off2014", "k2014", "p2018", "p2018d", "s15") if load(r) and get(load(r), "verdict") != "PASS"]
 for r in fails:

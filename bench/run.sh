@@ -19,7 +19,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 	echo "- CPU: ${cpu:-unknown}"
 	echo "- kernel: $(uname -sr)"
 	echo "- load average at start: $(cut -d" " -f1-3 /proc/loadavg) (a shared machine: timings vary)"
-	echo "- command: \`make bench\`"
+	echo "- command: \`${BENCH_NET_SCALE+BENCH_NET_SCALE=$BENCH_NET_SCALE }make bench\`"
 	echo
 } >"$tmp"
 status=0
