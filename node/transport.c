@@ -71,7 +71,8 @@
  * 130.8 s (bench/NOTES.md). A long back-off must not delay the answers to
  * a peer that has just come back, though: transport_heard redials at once
  * a DEALER that has been down for TP_REDIAL_DOWN_MS when its peer is heard
- * from.
+ * from, and the node redials (transport_redial) a peer it owes a direct
+ * send, which will not greet it (node.c settle_owed).
  */
 #ifndef TP_RECONNECT_MAX_MS
 #define TP_RECONNECT_MAX_MS 10000
@@ -574,33 +575,40 @@ static void dealer_events(transport_t *t, struct dealer *d)
 	}
 }
 
-void transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN])
+bool transport_redial(transport_t *t, const uint8_t org[SM_ID_LEN])
 {
 	struct dealer *d = find_dealer(t, org);
 	const roster_member *m;
 	uint64_t now;
 
 	if (!d)
-		return;
+		return false;
 	dealer_events(t, d);
 	now = now_ms();
 	/* down long enough that ZeroMQ's next attempt may be seconds away,
 	 * and no handshake under way (on a socket opened in the last few
-	 * seconds, or on a connection made since): the peer is up (it just
-	 * spoke), so dial it now. Redialling during a slow handshake threw
-	 * that handshake away and made the peer start another. */
+	 * seconds, or on a connection made since). Redialling during a slow
+	 * handshake threw that handshake away and made the peer start
+	 * another. */
 	if (d->up || now - d->down_ms < TP_REDIAL_DOWN_MS || now - d->opened_ms < TP_DIAL_HANDSHAKE_MS ||
 	    (d->shaking && now - d->tcp_ms < TP_DIAL_HANDSHAKE_MS) ||
 	    !(m = federation_member(t->fed, org)))
-		return;
+		return false;
 	dealer_close_socks(d);
 	if (dealer_connect(t, d, m->id.curve_pk) < 0) {
 		log_warn("transport: cannot redial %s (%s): %s", m->id.name, d->endpoint,
 		    zmq_strerror(errno));
 		close_dealer(t, d);
-		return;
+		return false;
 	}
 	t->st.redials++;
+	return true;
+}
+
+void transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN])
+{
+	/* the peer is up (it just spoke): dial it now */
+	transport_redial(t, org);
 }
 
 /* org's DEALER, opened now if there is none and org may be dialled. */

@@ -74,6 +74,10 @@ bool transport_linked(transport_t *t, const uint8_t org[SM_ID_LEN]);
  * (a DEALER opened in the last few seconds, or a connection of it made
  * since and not yet through or failed). */
 void transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN]);
+/* The same redial, for a peer not heard from that we have something for
+ * (a direct send it may have missed while down): true if the DEALER was
+ * redialled, dropping what was queued on it. */
+bool transport_redial(transport_t *t, const uint8_t org[SM_ID_LEN]);
 
 /* Refuse org (in ZAP and on receipt) for ms milliseconds; close its DEALER. */
 void transport_ban(transport_t *t, const uint8_t org[SM_ID_LEN], uint64_t ms);
