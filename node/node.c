@@ -2469,9 +2469,11 @@ static void settle_owed(node_t *n)
 		/* not heard from since: it may be down, with ZeroMQ's next
 		 * attempt to reach it up to 10 s away (TP_RECONNECT_MAX_MS),
 		 * and it will not greet us (we share no SIG). Dial it again
-		 * each round, with a greeting on the new connection: a node
-		 * back from a day away gets what it was sent directly within
-		 * a second of its start, not ten (make bench's catch-up). */
+		 * (transport_redial does it at most every 5 s, and ZeroMQ
+		 * tries the new connection 0.1, 0.3, 0.7, 1.5 and 3.1 s
+		 * later), with a greeting on it: a node back from a day away
+		 * gets what it was sent directly a second or two after its
+		 * start, not up to ten (make bench's catch-up). */
 		else if (transport_redial(n->tp, p->org) || now - p->last_hello_ms >= every)
 			send_hello(n, p);
 	}

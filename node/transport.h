@@ -107,7 +107,7 @@ typedef struct transport_stats {
 	uint64_t zap_accepted, zap_refused, banned_dropped;
 	uint64_t accept_failed;		/* accept() failures logged (EMFILE...) */
 	uint64_t backchannel_dropped;	/* messages a peer sent down our DEALER */
-	uint64_t redials;		/* DEALERs redialled by transport_heard */
+	uint64_t redials;		/* DEALERs redialled (transport_redial) */
 	uint64_t handshakes_failed;	/* our DEALERs' connections dropped in their
 					 * handshake (timed out, refused) */
 } transport_stats;
