@@ -139,14 +139,23 @@ static void peer_free(struct peer *p)
 
 /* Rank of a candidate neighbour: BLAKE2b(me || them). Lowest ranks win,
  * so every node picks a different, stable subset. */
-static void rank_of(const uint8_t me[SM_ID_LEN], const uint8_t org[SM_ID_LEN], uint8_t out[8])
+/* BLAKE2b-64 of a || b (|| c when given): the order of members, trees,
+ * links and announcements, the same on every node computing it */
+static void rank_hash(const uint8_t a[SM_ID_LEN], const uint8_t b[SM_ID_LEN], const uint8_t *c, uint8_t out[8])
 {
 	crypto_generichash_state st;
 
 	crypto_generichash_init(&st, NULL, 0, 8);
-	crypto_generichash_update(&st, me, SM_ID_LEN);
-	crypto_generichash_update(&st, org, SM_ID_LEN);
+	crypto_generichash_update(&st, a, SM_ID_LEN);
+	crypto_generichash_update(&st, b, SM_ID_LEN);
+	if (c)
+		crypto_generichash_update(&st, c, SM_ID_LEN);
 	crypto_generichash_final(&st, out, 8);
+}
+
+static void rank_of(const uint8_t me[SM_ID_LEN], const uint8_t org[SM_ID_LEN], uint8_t out[8])
+{
+	rank_hash(me, org, NULL, out);
 }
 
 struct ranked {
@@ -704,13 +713,7 @@ static void seed_direct(node_t *n, scope_entry *e, const uint8_t *obj,
 void node_lazy_rank(const uint8_t id[SM_ID_LEN], const uint8_t me[SM_ID_LEN], const uint8_t org[SM_ID_LEN],
     uint8_t out[8])
 {
-	crypto_generichash_state st;
-
-	crypto_generichash_init(&st, NULL, 0, 8);
-	crypto_generichash_update(&st, id, SM_ID_LEN);
-	crypto_generichash_update(&st, me, SM_ID_LEN);
-	crypto_generichash_update(&st, org, SM_ID_LEN);
-	crypto_generichash_final(&st, out, 8);
+	rank_hash(id, me, org, out);
 }
 
 /*

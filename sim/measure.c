@@ -298,6 +298,22 @@ const double *measure_latencies(const measure *m, int tlp, size_t *n)
 	return m->lat[tlp];
 }
 
+/* Append x to the growing array *v (n used of cap); -1 out of memory. */
+static int s_push(double **v, size_t *n, size_t *cap, double x)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 256;
+		double *p = realloc(*v, c * sizeof(double));
+
+		if (!p)
+			return -1;
+		*v = p;
+		*cap = c;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
 #define SLOWEST 8	/* report copies at unfaulted nodes listed, slowest first */
 
 static json_t *s_pct_json(const double *v, size_t n)
@@ -454,16 +470,8 @@ json_t *measure_results(measure *m, const testnet *t)
 
 				s_lat_add(m, e->tlp, l);
 				if (!t->nodes[o].faulted && !t->nodes[o].crashes) {
-					if (n_up == cap_up) {
-						size_t cap = cap_up ? cap_up * 2 : 1024;
-						double *np = realloc(up, cap * sizeof(double));
-
-						if (!np)
-							continue;
-						up = np;
-						cap_up = cap;
-					}
-					up[n_up++] = l;
+					if (s_push(&up, &n_up, &cap_up, l) < 0)
+						continue;
 					size_t at = n_slow < SLOWEST ? n_slow++ : SLOWEST;
 					while (at > 0 && slow[at - 1].l < l) {
 						if (at < SLOWEST)
@@ -476,29 +484,11 @@ json_t *measure_results(measure *m, const testnet *t)
 						slow[at].o = o;
 					}
 				}
-				if (n_sl[g] == cap_sl[g]) {
-					size_t cap = cap_sl[g] ? cap_sl[g] * 2 : 256;
-					double *np = realloc(sl[g], cap * sizeof(double));
-
-					if (!np)
-						continue;
-					sl[g] = np;
-					cap_sl[g] = cap;
-				}
-				sl[g][n_sl[g]++] = l;
+				s_push(&sl[g], &n_sl[g], &cap_sl[g], l);
 			} else {
 				int k = e->kind;
 
-				if (n_fl[k] == cap_fl[k]) {
-					size_t cap = cap_fl[k] ? cap_fl[k] * 2 : 256;
-					double *np = realloc(fl[k], cap * sizeof(double));
-
-					if (!np)
-						continue;
-					fl[k] = np;
-					cap_fl[k] = cap;
-				}
-				fl[k][n_fl[k]++] = l;
+				s_push(&fl[k], &n_fl[k], &cap_fl[k], l);
 			}
 		}
 		exp_k[e->kind] += want;
