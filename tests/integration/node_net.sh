@@ -110,38 +110,46 @@ exactly late_report_in_its_sig "$LATE" A B
 	&& "$SM" sig approve --key A.key addg.entry >/dev/null && "$SM" sig approve --key B.key addg.entry >/dev/null \
 	&& "$SM" sig append rosters/late.roster addg.entry >/dev/null && ok late_add_with_quorum || bad late_add_with_quorum "roster change failed"
 # a sighting for the originator only, made while the originator is down by
-# an organization sharing no SIG with it (E, power; A, chem); E restarts
-# too, which drops the copy ZeroMQ had queued for A. Only E's owed check
-# can bring it (no tree or SIG session carries it): E must owe A a
-# session after its start, and their direct scope must hold the sighting.
-# A jcsip-2018 testnet lost such sightings (kill20, bench/NOTES.md).
-GREEN2=$(body "green from chem" green2.example | submit A --tlp green --audience federation)
-wait_for "$GREEN2" E || bad green_from_chem_reaches_power "E lacks $GREEN2"
-kill "$PID_A"; wait "$PID_A" 2>/dev/null
-PRIV2=$(ctl E sight "$GREEN2" --originator-only --note "seen here while A was away")
-stop_node E 5
-start_node E
-need_up E
-# E owes A a session and A is down: E dials A again each round of its
-# owed check (ZeroMQ's own next attempt may be 10 s away, and A, sharing
-# no SIG with E, will not greet it), so that A is reached within a second
-# of its start. Before, E waited for ZeroMQ (a 7 s catch-up in make bench).
-# Unless A is one of E's designated cross-SIG links in this run (they are
-# drawn from the fresh keys): a neighbour is not owed, and greets E when
-# it returns (returning_peer_redialled covers that redial).
-a_neighbour=$(ctl E peers --json 2>/dev/null | python3 -c 'import json,sys
-print(any(p["name"] == "org-A" and p["neighbor"] for p in json.load(sys.stdin)["peers"]))' 2>/dev/null)
-if [ "$a_neighbour" = True ]; then
-	skip owed_peer_redialled_while_down "A is E's cross-SIG neighbour in this run, not owed"
-else
-	tries=0
-	while [ "$(redials E)" -eq 0 ] && [ $tries -lt 30 ]; do sleep 0.5; tries=$((tries + 1)); done
-	[ "$(redials E)" -gt 0 ] && ok owed_peer_redialled_while_down \
-		|| bad owed_peer_redialled_while_down "E has not redialled A in 15 s (A a neighbour: ${a_neighbour:-unknown})"
-fi
-start_node A
-need_up A
-WAIT_TRIES=200 exactly originator_only_sighting_after_restart "$PRIV2" A E
+# an organization sharing no SIG with it (OX in chem or gas, OY in power);
+# OY restarts too, which drops the copy ZeroMQ had queued for OX. Only
+# OY's owed check can bring it (no tree or SIG session carries it): OY
+# must owe OX a session after its start, and their direct scope must hold
+# the sighting. A jcsip-2018 testnet lost such sightings (kill20,
+# bench/NOTES.md). A neighbour is not owed (it greets OY when it returns;
+# returning_peer_redialled covers that redial), and the designated
+# cross-SIG links are drawn from the fresh keys, so the pair is chosen
+# from those that are not OY's neighbours in this run.
+for o in E F; do ctl $o peers --json > "$o.peers" 2>/dev/null; done
+pair=$(python3 - E.peers F.peers <<'PY' 2>/dev/null
+import json, sys
+near = {}
+for y, path in zip("EF", sys.argv[1:]):
+    near[y] = {p["name"] for p in json.load(open(path))["peers"] if p["neighbor"]}
+print(next(("%s %s" % (x, y) for y in "EF" for x in "ABCH" if "org-" + x not in near[y]), ""))
+PY
+)
+[ -n "$pair" ] || die "no pair of a chem or gas and a power organization without a cross-SIG link (peers of E and F unreadable, or all linked)"
+OX=${pair% *}; OY=${pair#* }
+eval "ox_pid=\$PID_$OX"
+GREEN2=$(body "green from chem" green2.example | submit $OX --tlp green --audience federation)
+wait_for "$GREEN2" $OY || bad green_from_chem_reaches_power "$OY lacks $GREEN2"
+kill "$ox_pid"; wait "$ox_pid" 2>/dev/null
+PRIV2=$(ctl $OY sight "$GREEN2" --originator-only --note "seen here while the originator was away")
+stop_node $OY 5
+start_node $OY
+need_up $OY
+# OY owes OX a session and OX is down: OY dials OX again each round of
+# its owed check (ZeroMQ's own next attempt may be 10 s away, and OX,
+# sharing no SIG with OY, will not greet it), so that OX is reached
+# within a second of its start. Before, OY waited for ZeroMQ (a 7 s
+# catch-up in make bench).
+tries=0
+while [ "$(redials $OY)" -eq 0 ] && [ $tries -lt 30 ]; do sleep 0.5; tries=$((tries + 1)); done
+[ "$(redials $OY)" -gt 0 ] && ok owed_peer_redialled_while_down \
+	|| bad owed_peer_redialled_while_down "$OY has not redialled $OX in 15 s"
+start_node $OX
+need_up $OX
+WAIT_TRIES=200 exactly originator_only_sighting_after_restart "$PRIV2" $OX $OY
 exactly late_member_gets_earlier_report "$LATE" A B G
 n=0
 until ctl G show "$LATE" --json 2>/dev/null | grep -q '"readable": true'; do
