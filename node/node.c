@@ -803,12 +803,21 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 
 	if (r->msg.u.report.tlp != SM_TLP_RED) {
 		uint32_t entered = tree_entries(n, e, r, from);
+		/* A peer's object made before this node started is catch-up
+		 * (reconciliation after an absence): the neighbours that
+		 * stayed up hold it. It is announced on the tree, not pushed:
+		 * pushed, each object a returning node caught up went on to
+		 * all its tree neighbours as duplicates. One that lacks it
+		 * (it was away too) asks for it. */
+		bool old = from && e->msg.u.h.created_ms < n->c.started_ms;
 		sent_on_add(n, e->msg.id, entered);
 		for (size_t i = 0; i < n->n_peers; i++) {
 			struct peer *p = n->peers[i];
 			if (!may_send_on(n, e, p, from, mine, &mem))
 				continue;
-			if (eager_over(n, entered, r, p))
+			if (eager_over(n, entered, r, p) && old)
+				queue_ihave(p, e->msg.id);
+			else if (eager_over(n, entered, r, p))
 				push(n, p, r, obj, len, report_obj, report_len, &mem);
 			else if (!p->cross && n_lazy < sizeof(lazy) / sizeof(lazy[0]))
 				lazy[n_lazy++].p = p;	/* a SIG neighbour off the tree */

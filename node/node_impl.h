@@ -61,6 +61,8 @@ struct peer {
 	uint64_t recon_asked_ms;	/* when recon_due_ms was set */
 	uint64_t last_resp_ms;		/* when it last started a session with us */
 	uint64_t synced_ms;		/* start of the last session that completed */
+	bool catchup_queued;		/* greeted us while we were young: ours to
+					 * reconcile with, in turn (gossip_recon.c) */
 	/* This node sent it objects directly (a named organization, a
 	 * foreign SIG's entry, an originator's RED): no SIG tree or regular
 	 * reconciliation covers that path, so if the push was lost (it was
@@ -175,6 +177,14 @@ struct node {
 	 * bring (scale-1000: 57% of copies were such duplicates) */
 	double lag_ms, lag_var_ms;
 	uint32_t graft_wait_ms;
+	/* A node that just started catches up one neighbour at a time
+	 * (gossip_recon.c catchup_step): the neighbour it reconciles with
+	 * now, how many objects that session found missing here, the
+	 * neighbour's objects_in + duplicates_in when it began, and when
+	 * the last of them arrived */
+	struct peer *catchup;
+	size_t catchup_need;
+	uint64_t catchup_in0, catchup_moved_ms, catchup_in_last;
 	uint64_t seq;			/* last sequence number this node used */
 	node_counters c;
 	wire_frame *frame;		/* decode scratch (large) */
