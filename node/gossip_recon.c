@@ -352,8 +352,11 @@ void gossip_recon_on_greeting(node_t *n, struct peer *p)
 			p->catchup_queued = true;
 			due_in(p, GREET_YIELD_MS);	/* if the queue stalls */
 		}
-	} else if (returned && peer_young(p, now)) {
-		due_in(p, GREET_YIELD_MS);	/* its catch-up comes to us in turn */
+	} else if (returned && peer_young(p, now) && !(p->cross && !p->cross_primary)) {
+		/* its catch-up comes to us in turn. Not so over a designated
+		 * link we picked into its SIG: we are not its neighbour (the
+		 * link is ours alone), so it would never start one. */
+		due_in(p, GREET_YIELD_MS);
 	} else if (returned) {
 		gossip_recon_maybe_start(n, p, true);
 	} else if (memcmp(node_me(n), p->org, SM_ID_LEN) < 0) {
@@ -386,6 +389,12 @@ static void catchup_step(node_t *n, uint64_t now)
 			return;		/* the session is still running */
 		if (in - n->catchup_in0 < n->catchup_need && now - n->catchup_moved_ms < CATCHUP_STALL_MS)
 			return;		/* what it found missing is on its way */
+		if (log_level() >= LOG_DEBUG) {
+			char name[ID_MAX_NAME];
+			node_org_name(n, c->org, name, sizeof(name));
+			log_debug("catch-up with %s over: %zu objects missing here, %llu came from it",
+			    name, n->catchup_need, (unsigned long long)(in - n->catchup_in0));
+		}
 		n->catchup = NULL;
 	}
 	/* SIG neighbours first: a designated link into another SIG shares
@@ -402,6 +411,11 @@ static void catchup_step(node_t *n, uint64_t now)
 		if (!gossip_recon_maybe_start(n, p, true))
 			continue;
 		p->recon_due_ms = 0;
+		if (log_level() >= LOG_DEBUG) {
+			char name[ID_MAX_NAME];
+			node_org_name(n, p->org, name, sizeof(name));
+			log_debug("catch-up: reconciling with %s", name);
+		}
 		n->catchup = p;
 		n->catchup_need = 0;
 		n->catchup_in0 = n->catchup_in_last = p->objects_in + p->duplicates_in;

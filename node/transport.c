@@ -78,6 +78,12 @@
 #define TP_RECONNECT_MAX_MS 10000
 #endif
 #define TP_REDIAL_DOWN_MS 1000	/* the back-off so far: ZeroMQ retries sooner */
+/* A socket opened this long ago without a connection (no TCP connect, or
+ * none since its handshake failed) may be dialled again. At 5 s, as
+ * before 2026-11-28, a peer that came back just after a redial waited up
+ * to 1.9 s for ZeroMQ's attempts at 0.1, 0.3, 0.7, 1.5 and 3.1 s and the
+ * next redial; a handshake under way is kept apart (shaking). */
+#define TP_REDIAL_OPENED_MS 1000
 
 struct dealer {
 	uint8_t org[SM_ID_LEN];
@@ -586,11 +592,11 @@ bool transport_redial(transport_t *t, const uint8_t org[SM_ID_LEN])
 	dealer_events(t, d);
 	now = now_ms();
 	/* down long enough that ZeroMQ's next attempt may be seconds away,
-	 * and no handshake under way (on a socket opened in the last few
-	 * seconds, or on a connection made since). Redialling during a slow
+	 * and no handshake under way (on a socket opened in the last
+	 * second, or on a connection made since). Redialling during a slow
 	 * handshake threw that handshake away and made the peer start
 	 * another. */
-	if (d->up || now - d->down_ms < TP_REDIAL_DOWN_MS || now - d->opened_ms < TP_DIAL_HANDSHAKE_MS ||
+	if (d->up || now - d->down_ms < TP_REDIAL_DOWN_MS || now - d->opened_ms < TP_REDIAL_OPENED_MS ||
 	    (d->shaking && now - d->tcp_ms < TP_DIAL_HANDSHAKE_MS) ||
 	    !(m = federation_member(t->fed, org)))
 		return false;
@@ -602,6 +608,7 @@ bool transport_redial(transport_t *t, const uint8_t org[SM_ID_LEN])
 		return false;
 	}
 	t->st.redials++;
+	log_debug("transport: redialled %s (%s)", m->id.name, d->endpoint);
 	return true;
 }
 
