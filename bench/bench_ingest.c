@@ -436,8 +436,8 @@ int main(int argc, char **argv)
 	printf("| start-up rebuild with msg_decode (signature per object) | %.2f s |\n\n", s_full);
 	printf("## Catch-up (node)\n\n");
 	printf("`bench_ingest %zu`: a third member of the SIG with an empty store (offline during all %zu "
-	    "reports) starts beside the node, which has been up for 6 s; they greet and reconcile (one session: the newcomer, just started, lets the node start it), and the node "
-	    "pushes what the newcomer lacks. Overhead = every byte both sent (HELLO, RECON, OBJECTS "
+	    "reports) starts beside the node, which has been up for 6 s; they greet and reconcile (one session: the newcomer, just started, starts it, and the node waits "
+	    "for it), and the node pushes what the newcomer lacks. Overhead = every byte both sent (HELLO, RECON, OBJECTS "
 	    "framing, duplicate pushes) beyond the missed objects' own bytes.\n\n", n, n);
 	printf("| what | result |\n|---|---|\n");
 	printf("| caught up | %llu of %zu objects in **%.2f s** (%.0f objects/s) |\n",
