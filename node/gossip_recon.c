@@ -301,6 +301,8 @@ void gossip_recon_soon(struct peer *p)
 	due_in(p, RECON_RETRY_MS);
 }
 
+static bool start_session(node_t *n, struct peer *p, bool force, bool direct);
+
 /* Did p's node start within GREET_YOUNG_MS, by the start time its HELLO
  * gave? The clocks are two machines': a skew of a few seconds only makes
  * us start a session we could have left to it, or wait GREET_YIELD_MS. */
@@ -353,10 +355,16 @@ void gossip_recon_on_greeting(node_t *n, struct peer *p)
 			due_in(p, GREET_YIELD_MS);	/* if the queue stalls */
 		}
 	} else if (returned && peer_young(p, now) && !(p->cross && !p->cross_primary)) {
-		/* its catch-up comes to us in turn. Not so over a designated
-		 * link we picked into its SIG: we are not its neighbour (the
-		 * link is ours alone), so it would never start one. */
-		due_in(p, GREET_YIELD_MS);
+		due_in(p, GREET_YIELD_MS);	/* its catch-up comes to us in turn */
+	} else if (returned && peer_young(p, now)) {
+		/* Not so over a designated link we picked into its SIG: we
+		 * are not its neighbour (the link is ours alone), so it would
+		 * never start one. We start one at once, over the direct
+		 * scope: what no SIG of both carries between us. The rest
+		 * (federation-wide objects) its SIG neighbours bring it;
+		 * over the whole shared set, this session pushed those too,
+		 * at the same time (250-275 duplicates in some off2014 runs). */
+		start_session(n, p, true, true);
 	} else if (returned) {
 		gossip_recon_maybe_start(n, p, true);
 	} else if (memcmp(node_me(n), p->org, SM_ID_LEN) < 0) {
@@ -478,7 +486,8 @@ bool gossip_recon_periodic_due(const uint8_t me[SM_ID_LEN], const struct peer *p
 	return !p->last_resp_ms || now - p->last_resp_ms >= every;
 }
 
-bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
+/* direct: over the direct scope only (PROTOCOL.md §10.3) */
+static bool start_session(node_t *n, struct peer *p, bool force, bool direct)
 {
 	uint64_t now = now_ms();
 	sm_err err = {0};
@@ -490,8 +499,7 @@ bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 	if (!force && !gossip_recon_periodic_due(node_me(n), p, n->cfg.recon_interval_ms, now))
 		return false;
 	recon_destroy(&p->rs_init);
-	/* with a peer sharing no SIG, only what no SIG carries between us */
-	p->init_direct = !p->neighbor;
+	p->init_direct = direct;
 	if (!(p->rs_init = session(n, p, p->init_direct, &err)) ||
 	    recon_initiate(p->rs_init, &msg, &len, &err) < 0) {
 		log_warn("recon: cannot start: %s", err.msg);
@@ -507,6 +515,12 @@ bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 	node_send(n, p, wire_recon(p->sid_init, false, p->init_direct, msg, len, &flen), &flen);
 	free(msg);
 	return true;
+}
+
+bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
+{
+	/* with a peer sharing no SIG, only what no SIG carries between us */
+	return start_session(n, p, force, !p->neighbor);
 }
 
 /* Is sid one of our sessions with p that has ended (given up as stale, or
