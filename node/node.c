@@ -815,10 +815,11 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 			struct peer *p = n->peers[i];
 			if (!may_send_on(n, e, p, from, mine, &mem))
 				continue;
-			if (eager_over(n, entered, r, p) && old)
-				queue_ihave(p, e->msg.id);
-			else if (eager_over(n, entered, r, p))
+			bool eager = eager_over(n, entered, r, p);
+			if (eager && !old)
 				push(n, p, r, obj, len, report_obj, report_len, &mem);
+			else if (eager)
+				queue_ihave(p, e->msg.id);
 			else if (!p->cross && n_lazy < sizeof(lazy) / sizeof(lazy[0]))
 				lazy[n_lazy++].p = p;	/* a SIG neighbour off the tree */
 			else
