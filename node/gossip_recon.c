@@ -312,7 +312,8 @@ static bool peer_young(const struct peer *p, uint64_t now)
 	    p->peer_started_ms < now + GREET_YOUNG_MS;
 }
 
-void gossip_recon_on_greeting(node_t *n, struct peer *p)
+greet_action gossip_recon_greet(const node_t *n, const uint8_t me[SM_ID_LEN], const struct peer *p,
+    uint64_t now)
 {
 	/*
 	 * One session serves both directions (each side pushes its have),
@@ -330,48 +331,101 @@ void gossip_recon_on_greeting(node_t *n, struct peer *p)
 	 * letting the holder start (the responder's extra ids travel whole,
 	 * PROTOCOL.md §11.4): 32 bytes an object, 1% of a 3 KiB report.
 	 */
-	uint64_t now = now_ms();
 	bool young = now - n->c.started_ms < GREET_YOUNG_MS;
+	bool returned;
 
 	/* A peer sharing no SIG greets us only because we greeted it (it
 	 * is owed objects we sent it directly, node.c settle_owed): the
 	 * owing side reconciles, over the direct scope, at once. */
-	if (!p->neighbor) {
-		if (p->owed_ms)
-			gossip_recon_maybe_start(n, p, true);
-		return;
+	if (!p->neighbor)
+		return p->owed_ms ? GREET_START_DIRECT : GREET_NONE;
+	returned = !p->prev_seen_ms || now - p->prev_seen_ms > GREET_SILENCE_MS;
+	if (young) {
+		if (!p->catchup_queued && n->catchup != p && p->synced_ms < n->c.started_ms)
+			return GREET_QUEUE;
+		return GREET_NONE;	/* queued, under way, or done */
 	}
-	bool returned = !p->prev_seen_ms || now - p->prev_seen_ms > GREET_SILENCE_MS;
+	if (returned && peer_young(p, now)) {
+		/* Its catch-up comes to us in turn; not so over a designated
+		 * link we picked into its SIG: we are not its neighbour (the
+		 * link is ours alone), so it would never start one. We start
+		 * one at once, over the direct scope: what no SIG of both
+		 * carries between us. The rest (federation-wide objects) its
+		 * SIG neighbours bring it; over the whole shared set, this
+		 * session pushed those too, at the same time (250-275
+		 * duplicates in some off2014 runs). */
+		return p->cross && !p->cross_primary ? GREET_START_DIRECT : GREET_YIELD;
+	}
+	if (returned)
+		return GREET_START;
+	return memcmp(me, p->org, SM_ID_LEN) < 0 ? GREET_PERIODIC : GREET_WAIT;
+}
 
-	/* a peer greeting after a silence has restarted: whatever session we
-	 * had with it died with its process */
-	if (returned) {
+void gossip_recon_on_greeting(node_t *n, struct peer *p)
+{
+	uint64_t now = now_ms();
+	greet_action a = gossip_recon_greet(n, node_me(n), p, now);
+
+	/* a neighbour greeting after a silence has restarted: whatever
+	 * session we had with it died with its process */
+	if (p->neighbor && (!p->prev_seen_ms || now - p->prev_seen_ms > GREET_SILENCE_MS)) {
 		recon_destroy(&p->rs_init);
 		recon_destroy(&p->rs_resp);
 	}
-	if (young) {
-		if (!p->catchup_queued && n->catchup != p && p->synced_ms < n->c.started_ms) {
-			p->catchup_queued = true;
-			due_in(p, GREET_YIELD_MS);	/* if the queue stalls */
-		}
-	} else if (returned && peer_young(p, now) && !(p->cross && !p->cross_primary)) {
-		due_in(p, GREET_YIELD_MS);	/* its catch-up comes to us in turn */
-	} else if (returned && peer_young(p, now)) {
-		/* Not so over a designated link we picked into its SIG: we
-		 * are not its neighbour (the link is ours alone), so it would
-		 * never start one. We start one at once, over the direct
-		 * scope: what no SIG of both carries between us. The rest
-		 * (federation-wide objects) its SIG neighbours bring it;
-		 * over the whole shared set, this session pushed those too,
-		 * at the same time (250-275 duplicates in some off2014 runs). */
+	switch (a) {
+	case GREET_NONE:
+		break;
+	case GREET_QUEUE:
+		p->catchup_queued = true;
+		due_in(p, GREET_YIELD_MS);	/* if the queue stalls */
+		break;
+	case GREET_YIELD:
+		due_in(p, GREET_YIELD_MS);
+		break;
+	case GREET_START_DIRECT:
 		start_session(n, p, true, true);
-	} else if (returned) {
-		gossip_recon_maybe_start(n, p, true);
-	} else if (memcmp(node_me(n), p->org, SM_ID_LEN) < 0) {
-		gossip_recon_maybe_start(n, p, false);
-	} else {
+		break;
+	case GREET_START:
+		start_session(n, p, true, false);
+		break;
+	case GREET_PERIODIC:
+		start_session(n, p, false, false);
+		break;
+	case GREET_WAIT:
 		due_in(p, GREET_WAIT_MS);
+		break;
 	}
+}
+
+bool gossip_recon_catchup_waits(const node_t *n, uint64_t now)
+{
+	const struct peer *c = n->catchup;
+
+	if (!c)
+		return false;
+	if (c->rs_init && now - c->recon_started_ms < RECON_STALE_MS)
+		return true;		/* the session is still running */
+	/* what it found missing is on its way */
+	return n->catchup_in_last - n->catchup_in0 < n->catchup_need &&
+	    now - n->catchup_moved_ms < CATCHUP_STALL_MS;
+}
+
+struct peer *gossip_recon_catchup_next(node_t *n)
+{
+	/* SIG neighbours first: a designated link into another SIG shares
+	 * only what crosses SIGs with us */
+	for (size_t i = 0; i < 2 * n->n_peers; i++) {
+		struct peer *p = n->peers[i % n->n_peers];
+		if (!p->catchup_queued || (i < n->n_peers && p->cross))
+			continue;
+		p->catchup_queued = false;
+		if (p->last_resp_ms >= p->recon_asked_ms) {
+			p->recon_due_ms = 0;	/* its own session came */
+			continue;
+		}
+		return p;
+	}
+	return NULL;
 }
 
 /*
@@ -385,7 +439,7 @@ void gossip_recon_on_greeting(node_t *n, struct peer *p)
  */
 static void catchup_step(node_t *n, uint64_t now)
 {
-	struct peer *c = n->catchup;
+	struct peer *c = n->catchup, *p;
 
 	if (c) {
 		uint64_t in = c->objects_in + c->duplicates_in;
@@ -393,10 +447,8 @@ static void catchup_step(node_t *n, uint64_t now)
 			n->catchup_in_last = in;
 			n->catchup_moved_ms = now;
 		}
-		if (c->rs_init && now - c->recon_started_ms < RECON_STALE_MS)
-			return;		/* the session is still running */
-		if (in - n->catchup_in0 < n->catchup_need && now - n->catchup_moved_ms < CATCHUP_STALL_MS)
-			return;		/* what it found missing is on its way */
+		if (gossip_recon_catchup_waits(n, now))
+			return;
 		if (log_level() >= LOG_DEBUG) {
 			char name[ID_MAX_NAME];
 			node_org_name(n, c->org, name, sizeof(name));
@@ -405,17 +457,7 @@ static void catchup_step(node_t *n, uint64_t now)
 		}
 		n->catchup = NULL;
 	}
-	/* SIG neighbours first: a designated link into another SIG shares
-	 * only what crosses SIGs with us */
-	for (size_t i = 0; i < 2 * n->n_peers; i++) {
-		struct peer *p = n->peers[i % n->n_peers];
-		if (!p->catchup_queued || (i < n->n_peers && p->cross))
-			continue;
-		p->catchup_queued = false;
-		if (p->last_resp_ms >= p->recon_asked_ms) {
-			p->recon_due_ms = 0;	/* its own session came */
-			continue;
-		}
+	while ((p = gossip_recon_catchup_next(n))) {
 		if (!gossip_recon_maybe_start(n, p, true))
 			continue;
 		p->recon_due_ms = 0;

@@ -26,8 +26,36 @@ bool gossip_recon_periodic_due(const uint8_t me[SM_ID_LEN], const struct peer *p
     uint64_t now);
 /* Send the next frames of p's backlog; true while some remains. */
 bool gossip_recon_pump(node_t *n, struct peer *p);
+/* What a node does when peer p greets it (its HELLO), by the rules in
+ * PROTOCOL.md "Catch-up"; gossip_recon_on_greeting does it. */
+typedef enum greet_action {
+	GREET_NONE,		/* nothing: a peer sharing no SIG that we owe
+				 * nothing, or one already in our catch-up */
+	GREET_QUEUE,		/* we just started: queue it for our catch-up */
+	GREET_YIELD,		/* it just started and counts us as a neighbour:
+				 * wait for its session (GREET_YIELD_MS) */
+	GREET_START_DIRECT,	/* start a session over the direct scope now:
+				 * we owe it objects, or it just started and
+				 * we reach it over a one-way designated link */
+	GREET_START,		/* it came back after a silence: start one now */
+	GREET_PERIODIC,		/* regular contact, our id is the lower: start
+				 * one if the periodic session is due */
+	GREET_WAIT,		/* regular contact, its id is the lower: give it
+				 * GREET_WAIT_MS to start one */
+} greet_action;
+
+greet_action gossip_recon_greet(const node_t *n, const uint8_t me[SM_ID_LEN], const struct peer *p,
+    uint64_t now);
 /* p greeted us: reconcile now or shortly (see gossip_recon.c). */
 void gossip_recon_on_greeting(node_t *n, struct peer *p);
+/* Our catch-up (a node that just started) still waits on its current
+ * neighbour: its session runs, or the objects it found missing here are
+ * still arriving and the last came less than CATCHUP_STALL_MS ago. */
+bool gossip_recon_catchup_waits(const node_t *n, uint64_t now);
+/* Take the next neighbour off the catch-up queue, SIG neighbours before
+ * designated links; one whose own session with us came meanwhile leaves
+ * the queue without a turn. NULL when the queue is empty. */
+struct peer *gossip_recon_catchup_next(node_t *n);
 /* Objects from p were deferred: reconcile with it again soon. */
 void gossip_recon_soon(struct peer *p);
 void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f);

@@ -6,6 +6,10 @@
  * Held on, each grows a node's memory with every peer it ever
  * reconciled with (issue 6, the soak).
  *
+ * Also the catch-up rules (PROTOCOL.md "Catch-up"), without a network:
+ * what a greeting makes a node do, the order its own catch-up takes its
+ * neighbours in, and when it moves on to the next.
+ *
  * The peers here are not neighbours, so gossip_recon_tick starts no
  * session with them and the node needs no store, scope or transport.
  */
@@ -236,6 +240,158 @@ static void t_periodic_session_is_lower_ids(void)
 	CHECK(!gossip_recon_periodic_due(low, &of_low, every, now));
 }
 
+/* our org id: 0x80 then zeros, so a peer of 0x00... is lower and one of
+ * 0xff... higher */
+static const uint8_t me_mid[SM_ID_LEN] = { 0x80 };
+
+/* Whoever greets a node, it decides: queue it for its own catch-up, wait
+ * for the peer's, start a session now, or leave it to the lower id. */
+static void t_greeting_rules(void)
+{
+	node_t n;
+	struct peer p = {0};
+	const uint64_t now = 10000000;
+
+	memset(&n, 0, sizeof(n));
+	n.c.started_ms = now - 600000;		/* up for 10 minutes */
+	memset(p.org, 0xff, SM_ID_LEN);
+
+	/* a peer sharing no SIG: a session over the direct scope if we owe
+	 * it objects, else nothing */
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_NONE);
+	p.owed_ms = now - 20000;
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_START_DIRECT);
+	p.owed_ms = 0;
+
+	/* a neighbour in regular contact (heard 30 s ago): the lower id
+	 * starts; the higher waits for it */
+	p.neighbor = true;
+	p.prev_seen_ms = now - 30000;
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_PERIODIC);
+	memset(p.org, 0x00, SM_ID_LEN);
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_WAIT);
+
+	/* back after 80 s of silence (HELLO every 30 s), up for a minute:
+	 * whoever is greeted starts at once, whichever id is lower */
+	p.prev_seen_ms = now - 80000;
+	p.peer_started_ms = now - 60000;
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_START);
+	/* never seen before: the same */
+	p.prev_seen_ms = 0;
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_START);
+
+	/* back and started 2 s ago: its catch-up comes to us in turn */
+	p.peer_started_ms = now - 2000;
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_YIELD);
+	/* also as the first designated link between our SIGs (it counts
+	 * the link too) */
+	p.cross = true;
+	p.cross_primary = true;
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_YIELD);
+	/* but over a link only our side knows, it would never start one:
+	 * we start one over the direct scope at once */
+	p.cross_primary = false;
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_START_DIRECT);
+	p.cross = false;
+	/* a start time 4 s ahead of our clock: young (clocks skew); 6 s
+	 * ahead: a bad clock, taken as not young */
+	p.peer_started_ms = now + 4000;
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_YIELD);
+	p.peer_started_ms = now + 6000;
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_START);
+
+	/* we started 1 s ago: every neighbour goes in our queue once, even
+	 * one that is young too (someone must start) */
+	n.c.started_ms = now - 1000;
+	p.peer_started_ms = now - 2000;
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_QUEUE);
+	p.catchup_queued = true;
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_NONE);
+	p.catchup_queued = false;
+	n.catchup = &p;				/* its turn is under way */
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_NONE);
+	n.catchup = NULL;
+	p.synced_ms = now - 500;		/* a session since we started */
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_NONE);
+	p.synced_ms = 0;
+	/* 6 s after our start we are no longer young: a greeting after a
+	 * silence is answered at once again */
+	n.c.started_ms = now - 6000;
+	p.peer_started_ms = now - 60000;
+	CHECK(gossip_recon_greet(&n, me_mid, &p, now) == GREET_START);
+}
+
+/* The catch-up takes SIG neighbours first, then designated links, each
+ * once; a neighbour that reconciled with us on its own leaves the queue. */
+static void t_catchup_queue_order(void)
+{
+	struct peer link = {0}, a = {0}, idle = {0}, done = {0}, b = {0};
+	struct peer *peers[] = { &link, &a, &idle, &done, &b };
+	node_t n;
+
+	memset(&n, 0, sizeof(n));
+	n.peers = peers;
+	n.n_peers = 5;
+	link.cross = true;
+	link.catchup_queued = a.catchup_queued = done.catchup_queued = b.catchup_queued = true;
+	/* all greeted us at 100; done started a session with us at 150 */
+	link.recon_asked_ms = a.recon_asked_ms = done.recon_asked_ms = b.recon_asked_ms = 100;
+	link.recon_due_ms = a.recon_due_ms = done.recon_due_ms = b.recon_due_ms = 3100;
+	done.last_resp_ms = 150;
+	/* an earlier session of a's own, before it greeted us, does not count */
+	a.last_resp_ms = 50;
+
+	CHECK(gossip_recon_catchup_next(&n) == &a);
+	CHECK(!a.catchup_queued);
+	CHECK(gossip_recon_catchup_next(&n) == &b);
+	/* done was passed over, and needs no session of ours either */
+	CHECK(!done.catchup_queued && done.recon_due_ms == 0);
+	CHECK(gossip_recon_catchup_next(&n) == &link);
+	CHECK(gossip_recon_catchup_next(&n) == NULL);
+	/* taking a turn leaves the session to the caller (catchup_step
+	 * clears recon_due_ms once it has started one) */
+	CHECK(a.recon_due_ms == 3100 && b.recon_due_ms == 3100 && link.recon_due_ms == 3100);
+}
+
+/* The next neighbour's turn comes when the current session is over and
+ * the objects it found missing have come, or nothing came for 1 s. */
+static void t_catchup_waits_for_what_it_found(void)
+{
+	struct peer c = {0};
+	node_t n;
+	const uint64_t now = 10000000;
+
+	memset(&n, 0, sizeof(n));
+	CHECK(!gossip_recon_catchup_waits(&n, now));	/* none under way */
+	n.catchup = &c;
+	/* the session started 200 ms ago and runs */
+	c.rs_init = session_of(3);
+	CHECK(c.rs_init != NULL);
+	c.recon_started_ms = now - 200;
+	n.catchup_in0 = n.catchup_in_last = 40;
+	n.catchup_moved_ms = now - 200;
+	CHECK(gossip_recon_catchup_waits(&n, now));
+	/* it ended, having found 10 objects missing; 6 came, the last
+	 * 300 ms ago */
+	gossip_recon_free(&c);
+	n.catchup_need = 10;
+	n.catchup_in_last = 46;
+	n.catchup_moved_ms = now - 300;
+	CHECK(gossip_recon_catchup_waits(&n, now));
+	/* nothing more for 1.1 s: the rest is not coming from it */
+	CHECK(!gossip_recon_catchup_waits(&n, now + 800));
+	/* all 10 came: over at once */
+	n.catchup_in_last = 50;
+	CHECK(!gossip_recon_catchup_waits(&n, now));
+	/* a session of ours gone stale (10 s) holds nothing up */
+	n.catchup_in_last = 40;
+	n.catchup_need = 0;
+	c.rs_init = session_of(1);
+	c.recon_started_ms = now - 60000;
+	CHECK(!gossip_recon_catchup_waits(&n, now));
+	gossip_recon_free(&c);
+}
+
 int main(void)
 {
 	RUN(t_tick_drops_old_pushed_set);
@@ -244,5 +400,8 @@ int main(void)
 	RUN(t_late_answer_to_ended_session_ignored);
 	RUN(t_held_counts_sessions_and_copies);
 	RUN(t_periodic_session_is_lower_ids);
+	RUN(t_greeting_rules);
+	RUN(t_catchup_queue_order);
+	RUN(t_catchup_waits_for_what_it_found);
 	TEST_EXIT();
 }
