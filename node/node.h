@@ -70,6 +70,7 @@ typedef struct node_peer_info {
 	char name[ID_MAX_NAME];
 	char endpoint[ROSTER_MAX_ENDPOINT];
 	bool neighbor;
+	bool tree;			/* its tree neighbour in a SIG (node.c tree_build) */
 	bool seed;			/* a foreign SIG's entry, kept connected */
 	bool dialled;			/* this node's connection to it is open */
 	bool linked;			/* ... and through its handshake */
@@ -97,6 +98,9 @@ typedef struct node_counters {
 	/* objects queued to peers, by cause: eager push, originator's direct
 	 * seed, answer to WANT, report sent along with its release */
 	uint64_t sent_eager, sent_direct, sent_want, sent_with_release;
+	/* copies sent around a tree neighbour that is down, to its own tree
+	 * neighbours (node.c bypass) */
+	uint64_t sent_bypass;
 	/* ids announced to peers (IHAVE), one per id and peer: with the
 	 * eager copies, what each stored object costs in frames */
 	uint64_t sent_ihave;

@@ -95,6 +95,10 @@ struct dealer {
 	uint64_t used_ms;		/* last send */
 	uint64_t opened_ms;		/* sock created (at a redial too) */
 	uint64_t down_ms;		/* without a connection since (if !up) */
+	/* connection attempts ZeroMQ scheduled since the last connection
+	 * (ZMQ_EVENT_CONNECT_RETRIED), the dial itself counted as one: two
+	 * or more without a connection means an attempt failed */
+	unsigned attempts;
 	char endpoint[ROSTER_MAX_ENDPOINT];
 };
 
@@ -494,6 +498,7 @@ static int dealer_connect(transport_t *t, struct dealer *d, const uint8_t curve_
 	d->mon = NULL;
 	d->up = d->shaking = false;
 	d->opened_ms = d->down_ms = now_ms();
+	d->attempts = 1;
 	if (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, curve_pk, 32) < 0 ||
 	    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub->curve_pk, 32) < 0 ||
 	    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, identity_curve_sk(t->id), 32) < 0 ||
@@ -514,7 +519,7 @@ static int dealer_connect(transport_t *t, struct dealer *d, const uint8_t curve_
 	    set_liveness(s) < 0 ||
 	    zmq_socket_monitor(s, mon_ep, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
 	    ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED) < 0 ||
+	    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_CONNECT_RETRIED) < 0 ||
 	    !(d->mon = zmq_socket(t->zctx, ZMQ_PAIR)) || setint(d->mon, ZMQ_LINGER, 0) < 0 ||
 	    zmq_connect(d->mon, mon_ep) < 0 ||
 	    zmq_connect(s, d->endpoint) < 0) {
@@ -561,8 +566,11 @@ static void dealer_events(transport_t *t, struct dealer *d)
 	uint32_t value;
 
 	for (int k = 0; k < 64 && monitor_event(d->mon, &event, &value) == 0; k++) {
-		if (event == ZMQ_EVENT_CONNECTED) {
+		if (event == ZMQ_EVENT_CONNECT_RETRIED) {
+			d->attempts++;
+		} else if (event == ZMQ_EVENT_CONNECTED) {
 			d->shaking = true;
+			d->attempts = 0;
 			d->tcp_ms = now_ms();
 		} else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
 			d->up = true;
@@ -573,6 +581,7 @@ static void dealer_events(transport_t *t, struct dealer *d)
 			t->st.handshakes_failed++;
 		} else if (event == ZMQ_EVENT_DISCONNECTED) {
 			d->shaking = false;
+			d->attempts = 0;	/* the reconnection is scheduled next */
 			if (d->up) {
 				d->up = false;
 				d->down_ms = now_ms();
@@ -643,6 +652,21 @@ bool transport_linked(transport_t *t, const uint8_t org[SM_ID_LEN])
 		return false;
 	dealer_events(t, d);
 	return d->up;
+}
+
+bool transport_down(transport_t *t, const uint8_t org[SM_ID_LEN])
+{
+	struct dealer *d = find_dealer(t, org);
+
+	if (!d)
+		return false;
+	dealer_events(t, d);
+	/* A handshake under way means a process answered: slow, not down.
+	 * The monitor is read only when asked (reading every DEALER's each
+	 * second cost an idle node 30-70 system calls a second, TP_SWEEP_MS),
+	 * so when the disconnection happened is not known; a failed attempt
+	 * to connect again says the peer is not there. */
+	return !d->up && !d->shaking && d->attempts >= 2;
 }
 
 int transport_dial(transport_t *t, const uint8_t org[SM_ID_LEN])

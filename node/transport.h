@@ -67,6 +67,11 @@ bool transport_dialled(transport_t *t, const uint8_t org[SM_ID_LEN]);
 /* Has org's DEALER a connection through the CurveZMQ handshake (ZAP
  * included) now? Reads the DEALER's monitor first. */
 bool transport_linked(transport_t *t, const uint8_t org[SM_ID_LEN]);
+/* Is org down, as far as this node can tell: our DEALER to it has no
+ * connection, and an attempt to make one since it was opened or lost its
+ * last one has failed (nothing listens there)? false while a handshake is
+ * under way, and for an org we have no DEALER to (we cannot tell). */
+bool transport_down(transport_t *t, const uint8_t org[SM_ID_LEN]);
 /* org has just been heard from, so it is up: if our DEALER to it has had no
  * connection for a while (ZeroMQ backs off up to 10 s between attempts),
  * dial it again now instead of at ZeroMQ's next attempt (counted in

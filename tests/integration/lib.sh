@@ -170,6 +170,25 @@ stop_node() {
 	n=0
 	while kill -0 "$pid" 2>/dev/null && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 }
+# stop_all_clean ORG...: `sigmesh stop` each; every node must then exit on
+# its own within 20 s (nodes_stop_cleanly) and, in sanitizer builds, without
+# a leak or a memory error in any node's log (nodes_sanitizer_clean).
+stop_all_clean() {
+	for o in "$@"; do ctl $o stop >/dev/null 2>&1; done
+	n=0
+	while [ $n -lt 200 ]; do
+		alive=0
+		for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive -eq 0 ] && break
+		n=$((n + 1)); sleep 0.1
+	done
+	[ $alive -eq 0 ] && ok nodes_stop_cleanly || bad nodes_stop_cleanly "still running 20 s after stop"
+	if grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' */log >/dev/null 2>&1; then
+		bad nodes_sanitizer_clean "$(grep -h -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' */log)"
+	else
+		ok nodes_sanitizer_clean
+	fi
+}
 # alive ORG: is ORG's node process still running?
 alive() { eval "pid=\$PID_$1"; kill -0 "$pid" 2>/dev/null; }
 

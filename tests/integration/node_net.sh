@@ -285,21 +285,6 @@ then ok status_memory_consistent; else bad status_memory_consistent "$(cat d-mem
 # (an outsider with valid keys but in no roster is refused by ZAP:
 # tests/integration/hostile.sh connects as one)
 
-for o in A B C D E F G H; do ctl $o stop >/dev/null 2>&1; done
-# every node must exit on its own after "stop", and (in sanitizer builds)
-# without a leak or a memory error
-n=0
-while [ $n -lt 200 ]; do
-	alive=0
-	for p in $PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
-	[ $alive -eq 0 ] && break
-	n=$((n + 1)); sleep 0.1
-done
-[ $alive -eq 0 ] && ok nodes_stop_cleanly || bad nodes_stop_cleanly "still running 20 s after stop"
-if grep -l -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' */log >/dev/null 2>&1; then
-	bad nodes_sanitizer_clean "$(grep -h -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error' */log)"
-else
-	ok nodes_sanitizer_clean
-fi
+stop_all_clean A B C D E F G H
 grep -h -i 'error' */log | head -5 | sed 's/^/    log: /'
 [ $fails -eq 0 ]
