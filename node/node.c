@@ -302,6 +302,15 @@ static size_t tree_index(const struct ranked *rk, size_t cnt, const uint8_t org[
 	return SIZE_MAX;
 }
 
+/* org's place in t->order, SIZE_MAX if none */
+static size_t tree_pos(const struct tree *t, const uint8_t org[SM_ID_LEN])
+{
+	for (size_t i = 0; i < t->n_order; i++)
+		if (same(t->order[i], org))
+			return i;
+	return SIZE_MAX;
+}
+
 /* Are members a and b (tree order indexes) linked in the tree? */
 static bool tree_linked(size_t a, size_t b)
 {
@@ -326,8 +335,24 @@ static void tree_build(node_t *n, roster_t *r, struct tree *t)
 			memcpy(t->nb[t->n_nb++], rk[(me - 1) / TREE_FANOUT].org, SM_ID_LEN);
 		for (size_t c = me * TREE_FANOUT + 1; c <= me * TREE_FANOUT + TREE_FANOUT && c < j; c++)
 			memcpy(t->nb[t->n_nb++], rk[c].org, SM_ID_LEN);
+		/* without it, no bypass: the tree itself still works */
+		if ((t->order = malloc(j * sizeof(*t->order)))) {
+			for (size_t i = 0; i < j; i++)
+				memcpy(t->order[i], rk[i].org, SM_ID_LEN);
+			t->n_order = j;
+			t->me = me;
+		}
 	}
 	free(rk);
+}
+
+static void trees_free(node_t *n)
+{
+	for (size_t i = 0; n->trees && i < n->n_trees; i++)
+		free(n->trees[i].order);
+	free(n->trees);
+	n->trees = NULL;
+	n->n_trees = 0;
 }
 
 /* The root of SIG r's tree leaving out the members of SIG x: where the
@@ -377,8 +402,7 @@ void node_choose_neighbours(node_t *n)
 		if (p->neighbor && !federation_share_sig(n->fed, node_me(n), p->org))
 			p->neighbor = false;
 	}
-	free(n->trees);
-	n->n_trees = 0;
+	trees_free(n);
 	n->trees = calloc(ns ? ns : 1, sizeof(*n->trees));
 	for (size_t s = 0; s < ns; s++) {
 		roster_t *r = federation_at(n->fed, s);
@@ -388,7 +412,7 @@ void node_choose_neighbours(node_t *n)
 			struct tree *t = &n->trees[n->n_trees++];
 			tree_build(n, r, t);
 			for (size_t i = 0; i < t->n_nb; i++) {
-				struct peer *p = node_peer(n, t->nb[i], true);
+				struct peer *p = t->nbp[i] = node_peer(n, t->nb[i], true);
 				if (p) {
 					p->neighbor = true;
 					p->chosen = true;
@@ -696,12 +720,30 @@ static void push(node_t *n, struct peer *p, scope_entry *r, const uint8_t *obj, 
  * reaches start the tree from there (they got it from a member).
  */
 #define BYPASS_MAX 16
+#define DOWN_CHECK_MS 100
+
+static bool peer_down(node_t *n, struct peer *p, uint64_t now)
+{
+	if (now - p->down_checked_ms >= DOWN_CHECK_MS) {
+		p->down = transport_down(n->tp, p->org);
+		p->down_checked_ms = now;
+	}
+	return p->down;
+}
 
 /* Is a tree neighbour in t other than from down? */
-static bool tree_nb_down(node_t *n, const struct tree *t, const struct peer *from)
+static bool tree_nb_down(node_t *n, const struct tree *t, const struct peer *from, uint64_t now)
 {
 	for (size_t k = 0; k < t->n_nb; k++)
-		if ((!from || !same(t->nb[k], from->org)) && transport_down(n->tp, t->nb[k]))
+		if (t->nbp[k] && t->nbp[k] != from && peer_down(n, t->nbp[k], now))
+			return true;
+	return false;
+}
+
+static bool in(const size_t *set, size_t n, size_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == x)
 			return true;
 	return false;
 }
@@ -711,55 +753,50 @@ static void bypass(node_t *n, scope_entry *e, scope_entry *r, const uint8_t *obj
     const sm_members *mem)
 {
 	const uint8_t *orig = e->msg.u.h.originator;
+	uint64_t now = now_ms();
 
 	for (size_t i = 0; i < n->n_trees && i < 32; i++) {
 		struct tree *t = &n->trees[i];
-		struct ranked *rk = NULL;
-		bool *seen = NULL;
-		size_t cnt = 0, me, fi, sent = 0, queue[BYPASS_MAX + TREE_FANOUT + 1], nq = 0;
-		roster_t *ro;
+		/* seen: members taken care of (this node, from, those queued
+		 * or sent to); queue: down members to go around, in order */
+		size_t seen[2 * BYPASS_MAX], ns = 0, queue[BYPASS_MAX], nq = 0, sent = 0, fi;
 
-		if (!(entered & (1u << i)))
-			continue;
-		if (!tree_nb_down(n, t, from))
-			continue;	/* the common case */
-		if (!(ro = federation_find(n->fed, t->sig)) || !(rk = tree_order(ro, &cnt)) ||
-		    (me = tree_index(rk, cnt, node_me(n))) == SIZE_MAX || !(seen = calloc(cnt, 1)))
-			goto next;
-		fi = from ? tree_index(rk, cnt, from->org) : SIZE_MAX;
-		seen[me] = true;
+		if (!(entered & (1u << i)) || !t->order || !tree_nb_down(n, t, from, now))
+			continue;	/* the common case: none is down */
+		fi = from ? tree_pos(t, from->org) : SIZE_MAX;
+		seen[ns++] = t->me;
 		if (fi != SIZE_MAX)
-			seen[fi] = true;
+			seen[ns++] = fi;
 		for (size_t k = 0; k < t->n_nb; k++) {
-			size_t d = tree_index(rk, cnt, t->nb[k]);
-			if (d == SIZE_MAX || seen[d] || !transport_down(n->tp, t->nb[k]) ||
+			size_t d = tree_pos(t, t->nb[k]);
+			if (d == SIZE_MAX || in(seen, ns, d) || !t->nbp[k] || !peer_down(n, t->nbp[k], now) ||
 			    (fi != SIZE_MAX && tree_linked(fi, d)))
 				continue;
-			seen[d] = true;
+			seen[ns++] = d;
 			queue[nq++] = d;
 		}
 		/* breadth first over the down members, sending to the first
 		 * live (or unknown) member on each path */
 		for (size_t q = 0; q < nq && sent < BYPASS_MAX; q++) {
-			size_t d = queue[q], lo = d * TREE_FANOUT + 1;
-			size_t adj[TREE_FANOUT + 1], na = 0;
+			size_t d = queue[q], lo = d * TREE_FANOUT + 1, adj[TREE_FANOUT + 1], na = 0;
 			if (d > 0)
 				adj[na++] = (d - 1) / TREE_FANOUT;
-			for (size_t c = lo; c < lo + TREE_FANOUT && c < cnt; c++)
+			for (size_t c = lo; c < lo + TREE_FANOUT && c < t->n_order; c++)
 				adj[na++] = c;
-			for (size_t a = 0; a < na && sent < BYPASS_MAX; a++) {
+			for (size_t a = 0; a < na && sent < BYPASS_MAX && ns < sizeof(seen) / sizeof(seen[0]); a++) {
 				size_t g = adj[a];
-				struct peer *p;
-				if (seen[g])
+				struct peer *p = node_peer(n, t->order[g], false);
+				if (in(seen, ns, g))
 					continue;
-				seen[g] = true;
-				if (transport_down(n->tp, rk[g].org)) {
+				seen[ns++] = g;
+				if (p && peer_down(n, p, now)) {
 					if (nq < sizeof(queue) / sizeof(queue[0]))
 						queue[nq++] = g;
 					continue;
 				}
-				if (same(rk[g].org, orig) || !scope_may_forward(n->scope, e, node_me(n), rk[g].org, mem) ||
-				    !(p = node_peer(n, rk[g].org, true)) || p == from)
+				if (same(t->order[g], orig) ||
+				    !scope_may_forward(n->scope, e, node_me(n), t->order[g], mem) ||
+				    (!p && !(p = node_peer(n, t->order[g], true))))
 					continue;
 				if (tree_edge(n, entered, p))
 					continue;	/* our own tree neighbour (a bridge's other SIG): pushed already */
@@ -768,9 +805,6 @@ static void bypass(node_t *n, scope_entry *e, scope_entry *r, const uint8_t *obj
 				sent++;
 			}
 		}
-next:
-		free(seen);
-		free(rk);
 	}
 }
 
@@ -2558,7 +2592,7 @@ void node_destroy(node_t **np)
 	free(n->pending);
 	free(n->missing);
 	free(n->missing_slots);
-	free(n->trees);
+	trees_free(n);
 	for (size_t i = 0; i < n->n_parked; i++)
 		free(n->parked[i].obj);
 	free(n->parked);

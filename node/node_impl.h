@@ -61,6 +61,11 @@ struct peer {
 	uint64_t recon_asked_ms;	/* when recon_due_ms was set */
 	uint64_t last_resp_ms;		/* when it last started a session with us */
 	uint64_t synced_ms;		/* start of the last session that completed */
+	/* transport_down, as of down_checked_ms: refreshed at most every
+	 * DOWN_CHECK_MS (each check reads the DEALER's monitor, two system
+	 * calls), since every object sent on over a tree asks it */
+	bool down;
+	uint64_t down_checked_ms;
 	bool catchup_queued;		/* greeted us while we were young: ours to
 					 * reconcile with, in turn (gossip_recon.c) */
 	/* This node sent it objects directly (a named organization, a
@@ -126,7 +131,12 @@ struct tree {
 	uint8_t sig[SM_ID_LEN];	/* the roster is looked up by it: a roster
 				 * object may be replaced */
 	uint8_t nb[TREE_FANOUT + 1][SM_ID_LEN];	/* parent and children */
+	struct peer *nbp[TREE_FANOUT + 1];	/* their peers (NULL: out of memory) */
 	size_t n_nb;
+	/* every member with an endpoint, in tree order, owned: whom to send
+	 * to around a tree neighbour that is down (node.c bypass) */
+	uint8_t (*order)[SM_ID_LEN];
+	size_t n_order, me;		/* me: this node's place in order */
 };
 
 struct node {
