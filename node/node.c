@@ -256,16 +256,6 @@ static void pick_cross(node_t *n, roster_t *t, roster_t *s, size_t k)
 	free(pr);
 }
 
-/*
- * This node's place in SIG r's dissemination tree. The members (with an
- * endpoint) are ordered by BLAKE2b-64(sig || org), the same order on
- * every node, and linked as a TREE_FANOUT-ary tree: member i's parent is
- * (i - 1) / TREE_FANOUT. An object flooded over the edges of a tree (to
- * each tree neighbour but the one it came from) reaches every member
- * exactly once, whoever sent it first: one tree serves every source, so
- * nothing depends on which copy happened to arrive first (Plumtree's
- * prunes do, and with many sources they kept undoing each other).
- */
 /* The members of SIG r with an endpoint in tree order (see tree_build):
  * malloc'd, *cnt of them; NULL when there are none or memory ran out. */
 static struct ranked *tree_order(roster_t *r, size_t *cnt)
@@ -317,6 +307,16 @@ static bool tree_linked(size_t a, size_t b)
 	return (a > 0 && (a - 1) / TREE_FANOUT == b) || (b > 0 && (b - 1) / TREE_FANOUT == a);
 }
 
+/*
+ * This node's place in SIG r's dissemination tree. The members (with an
+ * endpoint) are ordered by BLAKE2b-64(sig || org), the same order on
+ * every node, and linked as a TREE_FANOUT-ary tree: member i's parent is
+ * (i - 1) / TREE_FANOUT. An object flooded over the edges of a tree (to
+ * each tree neighbour but the one it came from) reaches every member
+ * exactly once, whoever sent it first: one tree serves every source, so
+ * nothing depends on which copy happened to arrive first (Plumtree's
+ * prunes do, and with many sources they kept undoing each other).
+ */
 static void tree_build(node_t *n, roster_t *r, struct tree *t)
 {
 	const uint8_t *sig = roster_sig_id(r);
@@ -785,10 +785,11 @@ static void bypass(node_t *n, scope_entry *e, scope_entry *r, const uint8_t *obj
 				adj[na++] = c;
 			for (size_t a = 0; a < na && sent < BYPASS_MAX && ns < sizeof(seen) / sizeof(seen[0]); a++) {
 				size_t g = adj[a];
-				struct peer *p = node_peer(n, t->order[g], false);
+				struct peer *p;
 				if (in(seen, ns, g))
 					continue;
 				seen[ns++] = g;
+				p = node_peer(n, t->order[g], false);
 				if (p && peer_down(n, p, now)) {
 					if (nq < sizeof(queue) / sizeof(queue[0]))
 						queue[nq++] = g;
