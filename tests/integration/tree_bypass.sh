@@ -63,6 +63,10 @@ done
 OTHERS=""; for o in $RN; do [ "$o" = "$X" ] || OTHERS="$OTHERS $o"; done
 LIVE=""; for o in $ORGS; do [ "$o" = "$R" ] || LIVE="$LIVE $o"; done
 echo "    root $R (tree neighbours$RN), leaf $X"
+# the listing an operator reads marks them too
+k=$(ctl $R peers 2>/dev/null | awk '$2 == "tree"' | wc -l)
+[ "$k" -eq 4 ] && ok peers_marks_tree_neighbours \
+	|| bad peers_marks_tree_neighbours "sigmesh peers on $R marks $k peers as tree neighbours, 4 expected"
 
 body() {	# body TITLE DOMAIN
 	printf '{"title":"%s","mail_type":"attachment","sender_class":"freemail-foreign","from":[{"address":"lure@%s","name":"HR"}],"subject":"%s","domains":["%s"],"urls":["http://%s/a"]}' "$1" "$2" "$1" "$2" "$2"
