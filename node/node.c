@@ -284,14 +284,6 @@ static struct ranked *tree_order(roster_t *r, size_t *cnt)
 	return rk;
 }
 
-static size_t tree_index(const struct ranked *rk, size_t cnt, const uint8_t org[SM_ID_LEN])
-{
-	for (size_t i = 0; i < cnt; i++)
-		if (same(rk[i].org, org))
-			return i;
-	return SIZE_MAX;
-}
-
 /* org's place in t->order, SIZE_MAX if none */
 static size_t tree_pos(const struct tree *t, const uint8_t org[SM_ID_LEN])
 {
@@ -324,26 +316,26 @@ static void tree_build(node_t *n, roster_t *r, struct tree *t)
 	struct ranked *rk = tree_order(r, &j);
 
 	memset(t, 0, sizeof(*t));
-	if (!rk || !sig) {
+	if (!rk || !sig || !(t->order = malloc(j * sizeof(*t->order)))) {
 		free(rk);
 		return;
 	}
 	memcpy(t->sig, sig, SM_ID_LEN);
-	me = tree_index(rk, j, node_me(n));
-	if (me != SIZE_MAX) {
-		if (me > 0)
-			memcpy(t->nb[t->n_nb++], rk[(me - 1) / TREE_FANOUT].org, SM_ID_LEN);
-		for (size_t c = me * TREE_FANOUT + 1; c <= me * TREE_FANOUT + TREE_FANOUT && c < j; c++)
-			memcpy(t->nb[t->n_nb++], rk[c].org, SM_ID_LEN);
-		/* without it, no bypass: the tree itself still works */
-		if ((t->order = malloc(j * sizeof(*t->order)))) {
-			for (size_t i = 0; i < j; i++)
-				memcpy(t->order[i], rk[i].org, SM_ID_LEN);
-			t->n_order = j;
-			t->me = me;
-		}
-	}
+	for (size_t i = 0; i < j; i++)
+		memcpy(t->order[i], rk[i].org, SM_ID_LEN);
+	t->n_order = j;
 	free(rk);
+	if ((me = tree_pos(t, node_me(n))) == SIZE_MAX) {
+		free(t->order);		/* not a member with an endpoint: no place */
+		t->order = NULL;
+		t->n_order = 0;
+		return;
+	}
+	t->me = me;
+	if (me > 0)
+		memcpy(t->nb[t->n_nb++], t->order[(me - 1) / TREE_FANOUT], SM_ID_LEN);
+	for (size_t c = me * TREE_FANOUT + 1; c <= me * TREE_FANOUT + TREE_FANOUT && c < j; c++)
+		memcpy(t->nb[t->n_nb++], t->order[c], SM_ID_LEN);
 }
 
 static void trees_free(node_t *n)
