@@ -470,9 +470,9 @@ static json_t *cmd_peers(node_t *n)
 
 	for (size_t i = 0; i < k; i++) {
 		node_peer_info *p = &info[i];
-		json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+		json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
 		    "org", jhex(p->org), "name", p->name, "endpoint", p->endpoint,
-		    "neighbor", p->neighbor, "tree", p->tree, "seed", p->seed, "dialled", p->dialled, "linked", p->linked,
+		    "neighbor", p->neighbor, "tree", p->tree, "link", p->link, "seed", p->seed, "dialled", p->dialled, "linked", p->linked,
 		    "connected", seen_recently(p->last_seen_ms, now),
 		    "last_seen_ms", (json_int_t)p->last_seen_ms, "objects_in", (json_int_t)p->objects_in,
 		    "duplicates_in", (json_int_t)p->duplicates_in, "rejected", (json_int_t)p->rejected,
@@ -592,8 +592,9 @@ static json_t *cmd_status(node_t *n)
 	    "recon_sessions", (json_int_t)c->recon_sessions, "recon_objects", (json_int_t)c->recon_objects));
 	json_object_update_new(out, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "dup_graft", (json_int_t)c->dup_graft, "dup_recon", (json_int_t)c->dup_recon, "dup_origin", (json_int_t)c->dup_origin, "dup_foreign", (json_int_t)c->dup_foreign, "dup_tree", (json_int_t)c->dup_tree,
 	    "sent_eager", (json_int_t)c->sent_eager, "sent_direct", (json_int_t)c->sent_direct, "sent_want", (json_int_t)c->sent_want, "sent_with_release", (json_int_t)c->sent_with_release));
-	json_object_update_new(out, json_pack("{s:I, s:I, s:I, s:I}", "sent_ihave", (json_int_t)c->sent_ihave,
+	json_object_update_new(out, json_pack("{s:I, s:I, s:I, s:I, s:I}", "sent_ihave", (json_int_t)c->sent_ihave,
 	    "sent_bypass", (json_int_t)c->sent_bypass,
+	    "sent_bypass_link", (json_int_t)c->sent_bypass_link,
 	    "frames_sent", (json_int_t)ts->frames_out, "frames_received", (json_int_t)ts->frames_in));
 	json_object_set_new(out, "backchannel_dropped", json_integer((json_int_t)ts->backchannel_dropped));
 	json_object_set_new(out, "redials", json_integer((json_int_t)ts->redials));

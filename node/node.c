@@ -340,8 +340,10 @@ static void tree_build(node_t *n, roster_t *r, struct tree *t)
 
 static void trees_free(node_t *n)
 {
-	for (size_t i = 0; n->trees && i < n->n_trees; i++)
+	for (size_t i = 0; n->trees && i < n->n_trees; i++) {
 		free(n->trees[i].order);
+		free(n->trees[i].xl);
+	}
 	free(n->trees);
 	n->trees = NULL;
 	n->n_trees = 0;
@@ -366,6 +368,43 @@ static const uint8_t *tree_root(roster_t *r, roster_t *x)
 		}
 	}
 	return best;
+}
+
+/*
+ * The primary links out of tree t's SIG (roster r) into every other SIG,
+ * each with its far end's tree neighbours there: where a federation
+ * object goes when an end of the link is down (link_around). Every node
+ * of the SIG computes the same from the rosters, as it does the trees.
+ */
+static void tree_links(node_t *n, roster_t *r, struct tree *t)
+{
+	size_t ns = federation_count(n->fed);
+
+	if (!t->order || !ns || !(t->xl = calloc(ns, sizeof(*t->xl))))
+		return;
+	for (size_t o = 0; o < ns; o++) {
+		roster_t *x = federation_at(n->fed, o);
+		struct xlink *l = &t->xl[t->n_xl];
+		const uint8_t *a, *b;
+		struct ranked *rk;
+		size_t cnt, pb = SIZE_MAX;
+
+		if (x == r || !(a = tree_root(r, x)) || !(b = tree_root(x, r)) ||
+		    (l->a = tree_pos(t, a)) == SIZE_MAX || !(rk = tree_order(x, &cnt)))
+			continue;
+		memcpy(l->b, b, SM_ID_LEN);
+		for (size_t i = 0; i < cnt && pb == SIZE_MAX; i++)
+			if (same(rk[i].org, b))
+				pb = i;
+		if (pb != SIZE_MAX) {
+			if (pb > 0)
+				memcpy(l->b_nb[l->n_b_nb++], rk[(pb - 1) / TREE_FANOUT].org, SM_ID_LEN);
+			for (size_t c = pb * TREE_FANOUT + 1; c <= pb * TREE_FANOUT + TREE_FANOUT && c < cnt; c++)
+				memcpy(l->b_nb[l->n_b_nb++], rk[c].org, SM_ID_LEN);
+		}
+		free(rk);
+		t->n_xl++;
+	}
 }
 
 static bool tree_has(const struct tree *t, const uint8_t org[SM_ID_LEN])
@@ -403,6 +442,7 @@ void node_choose_neighbours(node_t *n)
 		if (n->trees) {
 			struct tree *t = &n->trees[n->n_trees++];
 			tree_build(n, r, t);
+			tree_links(n, r, t);
 			for (size_t i = 0; i < t->n_nb; i++) {
 				struct peer *p = t->nbp[i] = node_peer(n, t->nb[i], true);
 				if (p) {
@@ -740,6 +780,52 @@ static bool in(const size_t *set, size_t n, size_t x)
 	return false;
 }
 
+/*
+ * A federation object of this node's SIG would cross into another SIG
+ * over primary link l (tree_links), and an end of l is down: it goes to
+ * l's far end b, or, when b is down too (or skip_b: this node is l's near
+ * end and pushed to b already), to the first of b's tree neighbours in
+ * b's SIG not known to be down. That member got it from outside its SIG,
+ * so it starts the tree there, around b too (bypass). The other links
+ * into that SIG carry only announcements: with a SIG's root down, each
+ * object from or into that SIG waited for a graft over them, and where
+ * their ends were down as well, for reconciliation (8-15 s in a
+ * jcsip-2018 kill20 run, bench/NOTES.md).
+ */
+static void link_around(node_t *n, const struct xlink *l, scope_entry *e, scope_entry *r,
+    const uint8_t *obj, size_t len, bool skip_b, uint64_t now, const sm_members *mem)
+{
+	const uint8_t *orig = e->msg.u.h.originator, *to = NULL;
+	struct peer *p = node_peer(n, l->b, false);
+
+	if (!skip_b && !(p && peer_down(n, p, now)))
+		to = l->b;
+	for (size_t k = 0; !to && k < l->n_b_nb; k++) {
+		struct peer *q = node_peer(n, l->b_nb[k], false);
+		if (!same(l->b_nb[k], node_me(n)) && !same(l->b_nb[k], orig) && !(q && peer_down(n, q, now)))
+			to = l->b_nb[k];
+	}
+	if (!to || same(to, orig) || !scope_may_forward(n->scope, e, node_me(n), to, mem) ||
+	    !(p = node_peer(n, to, true)))
+		return;
+	push(n, p, r, obj, len, NULL, 0, mem);
+	n->c.sent_bypass_link++;
+}
+
+/* This node is the near end of the primary link to p, which is down */
+static void link_down(node_t *n, const struct peer *p, scope_entry *e, scope_entry *r,
+    const uint8_t *obj, size_t len, const sm_members *mem)
+{
+	for (size_t i = 0; i < n->n_trees; i++) {
+		const struct tree *t = &n->trees[i];
+		for (size_t x = 0; t->order && x < t->n_xl; x++)
+			if (t->xl[x].a == t->me && same(t->xl[x].b, p->org)) {
+				link_around(n, &t->xl[x], e, r, obj, len, true, now_ms(), mem);
+				return;
+			}
+	}
+}
+
 static void bypass(node_t *n, scope_entry *e, scope_entry *r, const uint8_t *obj, size_t len,
     const uint8_t *report_obj, size_t report_len, uint32_t entered, const struct peer *from,
     const sm_members *mem)
@@ -752,9 +838,15 @@ static void bypass(node_t *n, scope_entry *e, scope_entry *r, const uint8_t *obj
 		/* seen: members taken care of (this node, from, those queued
 		 * or sent to); queue: down members to go around, in order */
 		size_t seen[2 * BYPASS_MAX], ns = 0, queue[BYPASS_MAX], nq = 0, sent = 0, fi;
+		roster_t *ro;
+		bool links;
 
 		if (!(entered & (1u << i)) || !t->order || !tree_nb_down(n, t, from, now))
 			continue;	/* the common case: none is down */
+		/* the SIG's own federation objects cross into the others
+		 * over its primary links (may_send_on) */
+		links = r->msg.u.report.aud.federation && (ro = federation_find(n->fed, t->sig)) &&
+		    roster_is_member(ro, 0, orig);
 		fi = from ? tree_pos(t, from->org) : SIZE_MAX;
 		seen[ns++] = t->me;
 		if (fi != SIZE_MAX)
@@ -771,6 +863,9 @@ static void bypass(node_t *n, scope_entry *e, scope_entry *r, const uint8_t *obj
 		 * live (or unknown) member on each path */
 		for (size_t q = 0; q < nq && sent < BYPASS_MAX; q++) {
 			size_t d = queue[q], lo = d * TREE_FANOUT + 1, adj[TREE_FANOUT + 1], na = 0;
+			for (size_t x = 0; links && x < t->n_xl; x++)
+				if (t->xl[x].a == d)
+					link_around(n, &t->xl[x], e, r, obj, len, false, now, mem);
 			if (d > 0)
 				adj[na++] = (d - 1) / TREE_FANOUT;
 			for (size_t c = lo; c < lo + TREE_FANOUT && c < t->n_order; c++)
@@ -968,9 +1063,11 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 			if (!may_send_on(n, e, p, from, mine, &mem))
 				continue;
 			bool eager = eager_over(n, entered, r, p);
-			if (eager && !old)
+			if (eager && !old) {
 				push(n, p, r, obj, len, report_obj, report_len, &mem);
-			else if (eager)
+				if (p->cross_primary && r->msg.u.report.aud.federation && peer_down(n, p, now_ms()))
+					link_down(n, p, e, r, obj, len, &mem);
+			} else if (eager)
 				queue_ihave(p, e->msg.id);
 			else if (!p->cross && n_lazy < sizeof(lazy) / sizeof(lazy[0]))
 				lazy[n_lazy++].p = p;	/* a SIG neighbour off the tree */
@@ -1984,6 +2081,7 @@ size_t node_peers(node_t *n, node_peer_info *out, size_t cap)
 			snprintf(o->endpoint, sizeof(o->endpoint), "%s", m->endpoint);
 		o->neighbor = p->neighbor;
 		o->tree = tree_edge(n, UINT32_MAX, p);
+		o->link = p->cross_primary;
 		o->seed = p->seed;
 		o->dialled = transport_dialled(n->tp, p->org);
 		o->linked = transport_linked(n->tp, p->org);

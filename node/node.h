@@ -71,6 +71,7 @@ typedef struct node_peer_info {
 	char endpoint[ROSTER_MAX_ENDPOINT];
 	bool neighbor;
 	bool tree;			/* its tree neighbour in a SIG (node.c tree_build) */
+	bool link;			/* the other end of a primary cross-SIG link */
 	bool seed;			/* a foreign SIG's entry, kept connected */
 	bool dialled;			/* this node's connection to it is open */
 	bool linked;			/* ... and through its handshake */
@@ -101,6 +102,10 @@ typedef struct node_counters {
 	/* copies sent around a tree neighbour that is down, to its own tree
 	 * neighbours (node.c bypass) */
 	uint64_t sent_bypass;
+	/* federation objects sent around the primary cross-SIG link of a
+	 * SIG pair whose end is down, to the other end or to a tree
+	 * neighbour of it (node.c link_around) */
+	uint64_t sent_bypass_link;
 	/* ids announced to peers (IHAVE), one per id and peer: with the
 	 * eager copies, what each stored object costs in frames */
 	uint64_t sent_ihave;

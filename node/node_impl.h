@@ -137,6 +137,20 @@ struct tree {
 	 * to around a tree neighbour that is down (node.c bypass) */
 	uint8_t (*order)[SM_ID_LEN];
 	size_t n_order, me;		/* me: this node's place in order */
+	/* the primary cross-SIG links out of this SIG, one per other SIG,
+	 * owned: where federation objects go when a link's end is down
+	 * (node.c link_around) */
+	struct xlink *xl;
+	size_t n_xl;
+};
+
+/* The primary link from a tree's SIG into another SIG x (node.c
+ * node_choose_neighbours): from member a to x's entry b. */
+struct xlink {
+	size_t a;			/* a's place in the tree's order */
+	uint8_t b[SM_ID_LEN];
+	uint8_t b_nb[TREE_FANOUT + 1][SM_ID_LEN];	/* b's tree neighbours in x */
+	size_t n_b_nb;
 };
 
 struct node {

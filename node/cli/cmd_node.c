@@ -130,6 +130,7 @@ static void human_peers(json_t *rep)
 		json_int_t seen = json_integer_value(json_object_get(p, "last_seen_ms"));
 		printf("%-20s %-9s %-9s %8lld %8lld %8lld %8lld  ", json_string_value(json_object_get(p, "name")),
 		    json_is_true(json_object_get(p, "tree")) ? "tree" :
+		    json_is_true(json_object_get(p, "link")) ? "link" :
 		    json_is_true(json_object_get(p, "neighbor")) ? "yes" :
 		    json_is_true(json_object_get(p, "seed")) ? "seed" : "no",
 		    json_is_true(json_object_get(p, "banned")) ? "BANNED" :

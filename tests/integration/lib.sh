@@ -192,6 +192,34 @@ stop_all_clean() {
 # alive ORG: is ORG's node process still running?
 alive() { eval "pid=\$PID_$1"; kill -0 "$pid" 2>/dev/null; }
 
+# ---- what a node reports ------------------------------------------------
+# counter ORG FIELD: a number from ORG's `status --json` ("x" when unreadable)
+counter() {
+	ctl "$1" status --json 2>/dev/null | python3 -c 'import json,sys
+print(json.load(sys.stdin)[sys.argv[1]])' "$2" 2>/dev/null || echo x
+}
+# peers_where ORG FIELD: the names of ORG's peers whose FIELD is true in
+# `peers --json` (tree, link, neighbor, linked, ...), one a line
+peers_where() {
+	ctl "$1" peers --json 2>/dev/null | python3 -c 'import json,sys
+for p in json.load(sys.stdin)["peers"]:
+    if p[sys.argv[1]]: print(p["name"])' "$2"
+}
+# org_named NAME: the ORG of $ORGS whose display name (org-ORG) is NAME
+org_named() { for o in $ORGS; do [ "$1" = "org-$o" ] && echo $o; done; }
+# wait_linked ORG PEER: until ORG's connection to PEER is through its
+# handshake; 1 after 15 s
+wait_linked() {
+	n=0
+	until peers_where "$1" linked | grep -qx "org-$2"; do
+		n=$((n + 1)); [ $n -gt 150 ] && return 1; sleep 0.1
+	done
+}
+# body TITLE DOMAIN: a report body (a lure mail from DOMAIN) as JSON
+body() {
+	printf '{"title":"%s","mail_type":"attachment","sender_class":"freemail-foreign","from":[{"address":"lure@%s","name":"HR"}],"subject":"%s","domains":["%s"],"urls":["http://%s/a"]}' "$1" "$2" "$1" "$2" "$2"
+}
+
 # ---- stores -------------------------------------------------------------
 # has ORG ID: ORG's store holds the object ID (as an object, not a mere
 # reference from another object).
@@ -211,6 +239,28 @@ wait_for() {
 		n=$((n + 1)); [ $n -gt "${WAIT_TRIES:-100}" ] && return 1
 		sleep "${WAIT_STEP:-0.1}"
 	done
+}
+# stored CHECK ID ORG...: CHECK passes when every ORG holds ID in time
+# (wait_for), and fails naming those that do not.
+stored() {
+	c=$1; id=$2; shift 2
+	if wait_for "$id" "$@"; then
+		ok "$c"
+	else
+		miss=""; for o in "$@"; do has $o "$id" || miss="$miss $o"; done
+		bad "$c" "not at:$miss"
+	fi
+}
+# grew CHECK BEFORE AFTER MIN WHY: CHECK passes when a counter read
+# BEFORE and AFTER (`counter`) grew by at least MIN; WHY says what failed.
+grew() {
+	if [ "$2" = x ] || [ "$3" = x ]; then
+		bad "$1" "a node's status was unreadable"
+	elif [ $(($3 - $2)) -ge "$4" ]; then
+		ok "$1"
+	else
+		bad "$1" "$5 (counted $(($3 - $2)))"
+	fi
 }
 # report_ids ORG: the sorted ids of the reports ORG stores.
 report_ids() {

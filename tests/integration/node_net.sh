@@ -52,9 +52,6 @@ exactly() {
 for o in A B C D E F G H; do start_node $o; done
 need_up A B C D E F G H
 
-body() {	# body TITLE DOMAIN
-	printf '{"title":"%s","mail_type":"attachment","sender_class":"freemail-foreign","from":[{"address":"lure@%s","name":"HR"}],"subject":"%s","domains":["%s"],"urls":["http://%s/a"]}' "$1" "$2" "$1" "$2" "$2"
-}
 submit() {	# submit ORG TLP AUDIENCE-ARGS... < body
 	o=$1; shift
 	ctl "$o" submit - "$@"

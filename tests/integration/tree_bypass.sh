@@ -31,19 +31,7 @@ NODE_RECON_MS=600000
 for o in $ORGS; do start_node $o; done
 need_up $ORGS
 
-# tree ORG: the names of ORG's tree neighbours, one a line
-tree() {
-	ctl "$1" peers --json 2>/dev/null | python3 -c 'import json,sys
-for p in json.load(sys.stdin)["peers"]:
-    if p["tree"]: print(p["name"])'
-}
-# stat ORG FIELD: a status counter ("x" when unreadable)
-stat() {
-	ctl "$1" status --json 2>/dev/null | python3 -c 'import json,sys
-print(json.load(sys.stdin)[sys.argv[1]])' "$2" 2>/dev/null || echo x
-}
-# org NAME: the letter of the organization whose display name is NAME
-org() { for o in $ORGS; do [ "$1" = "org-$o" ] && echo $o; done; }
+tree() { peers_where "$1" tree; }
 
 # the root: the most tree neighbours (four children)
 R=""; best=0
@@ -55,7 +43,7 @@ done
 # a leaf under R: R is its only tree neighbour
 X=""; RN=""
 for name in $(tree $R); do
-	o=$(org "$name")
+	o=$(org_named "$name")
 	RN="$RN $o"
 	[ -z "$X" ] && [ "$(tree $o)" = "org-$R" ] && X=$o
 done
@@ -68,41 +56,22 @@ k=$(ctl $R peers 2>/dev/null | awk '$2 == "tree"' | wc -l)
 [ "$k" -eq 4 ] && ok peers_marks_tree_neighbours \
 	|| bad peers_marks_tree_neighbours "sigmesh peers on $R marks $k peers as tree neighbours, 4 expected"
 
-body() {	# body TITLE DOMAIN
-	printf '{"title":"%s","mail_type":"attachment","sender_class":"freemail-foreign","from":[{"address":"lure@%s","name":"HR"}],"subject":"%s","domains":["%s"],"urls":["http://%s/a"]}' "$1" "$2" "$1" "$2" "$2"
-}
-
 eval "kill -9 \$PID_$R"; eval "wait \$PID_$R" 2>/dev/null
 sleep 2	# ZeroMQ's attempts to reconnect to R (0.1, 0.3, 0.7 s) have failed
-b0=$(stat $X sent_bypass)
+b0=$(counter $X sent_bypass)
 ID=$(body "around the root" bypass.example | ctl $X submit - --tlp amber --sig chem) || die "submit: $ID"
-if wait_for "$ID" $LIVE; then
-	ok report_reaches_members_around_down_root
-else
-	miss=""; for o in $LIVE; do has $o "$ID" || miss="$miss $o"; done
-	bad report_reaches_members_around_down_root "not at:$miss"
-fi
-b1=$(stat $X sent_bypass)
-if [ "$b0" = x ] || [ "$b1" = x ]; then
-	bad leaf_sends_around_down_root "$X's status unreadable"
-else
-	# R's three other children, directly (each starts its own subtree)
-	[ $((b1 - b0)) -ge 3 ] && ok leaf_sends_around_down_root \
-		|| bad leaf_sends_around_down_root "$X sent $((b1 - b0)) copies around $R, to$OTHERS expected"
-fi
+stored report_reaches_members_around_down_root "$ID" $LIVE
+b1=$(counter $X sent_bypass)
+# R's three other children, directly (each starts its own subtree)
+grew leaf_sends_around_down_root "$b0" "$b1" 3 "$X sent too few copies around $R, to$OTHERS expected"
 
 # R back: once X's connection to it is up again, nothing is bypassed
 start_node $R
 need_up $R
-n=0
-until ctl $X peers --json 2>/dev/null | python3 -c 'import json,sys
-sys.exit(0 if any(p["name"] == sys.argv[1] and p["linked"] for p in json.load(sys.stdin)["peers"]) else 1)' "org-$R"; do
-	n=$((n + 1)); [ $n -gt 150 ] && break; sleep 0.1
-done
-[ $n -le 150 ] || bad root_linked_again "$X not linked to $R 15 s after its start"
+wait_linked $X $R || bad root_linked_again "$X not linked to $R 15 s after its start"
 ID2=$(body "root is back" back.example | ctl $X submit - --tlp amber --sig chem) || die "submit: $ID2"
-wait_for "$ID2" $ORGS && ok report_reaches_returned_root || bad report_reaches_returned_root "not everywhere"
-b2=$(stat $X sent_bypass)
+stored report_reaches_returned_root "$ID2" $ORGS
+b2=$(counter $X sent_bypass)
 [ "$b2" = "$b1" ] && ok no_bypass_once_root_back \
 	|| bad no_bypass_once_root_back "$X sent $b2 copies around a tree neighbour, $b1 before R came back"
 
