@@ -393,6 +393,7 @@ static void tree_links(node_t *n, roster_t *r, struct tree *t)
 		    (l->a = tree_pos(t, a)) == SIZE_MAX || !(rk = tree_order(x, &cnt)))
 			continue;
 		memcpy(l->b, b, SM_ID_LEN);
+		l->x = o;
 		for (size_t i = 0; i < cnt && pb == SIZE_MAX; i++)
 			if (same(rk[i].org, b))
 				pb = i;
@@ -450,22 +451,17 @@ void node_choose_neighbours(node_t *n)
 					p->chosen = true;
 				}
 			}
-		}
-		/* the designated link for federation objects between this
-		 * SIG and each other one runs root to root (of each tree,
-		 * leaving out the other SIG's members), so such an object
-		 * crosses in a few hops from anywhere to anywhere */
-		for (size_t o = 0; n->trees && o < ns && n->n_trees <= 32; o++) {
-			roster_t *x = federation_at(n->fed, o);
-			const uint8_t *a, *b;
-			struct peer *p;
-			if (o == s || roster_is_member(x, 0, node_me(n)))
-				continue;
-			if (!(a = tree_root(r, x)) || !(b = tree_root(x, r)))
-				continue;
-			/* the pair is the same both ways: the link out of this
-			 * SIG into x is the link from x into this SIG */
-			if (same(a, node_me(n)) && (p = node_peer(n, b, true))) {
+			/* the designated link for federation objects between
+			 * this SIG and each other one runs root to root (of each
+			 * tree, leaving out the other SIG's members), so such an
+			 * object crosses in a few hops from anywhere to anywhere;
+			 * the pair is the same both ways (tree_links) */
+			for (size_t k = 0; n->n_trees <= 32 && k < t->n_xl; k++) {
+				const struct xlink *l = &t->xl[k];
+				struct peer *p;
+				if (l->a != t->me || roster_is_member(federation_at(n->fed, l->x), 0, node_me(n)) ||
+				    !(p = node_peer(n, l->b, true)))
+					continue;
 				p->neighbor = p->chosen = p->cross = p->cross_primary = true;
 				p->cross_in |= 1u << (n->n_trees - 1);
 			}

@@ -148,6 +148,7 @@ struct tree {
  * node_choose_neighbours): from member a to x's entry b. */
 struct xlink {
 	size_t a;			/* a's place in the tree's order */
+	size_t x;			/* x: federation_at(fed, x) */
 	uint8_t b[SM_ID_LEN];
 	uint8_t b_nb[TREE_FANOUT + 1][SM_ID_LEN];	/* b's tree neighbours in x */
 	size_t n_b_nb;
