@@ -17,7 +17,9 @@
 struct ctl {
 	char endpoint[SIM_MAX_PATH + 16];
 	void *sock;	/* NULL until needed, or after a timeout */
-	int64_t sent_ms;	/* ctl_probe: when its request went out; 0: none out */
+	int64_t sent_ms;	/* ctl_probe/ctl_post: when its request went out; 0: none out */
+	uint64_t ticket;	/* names the request out; bumped whenever one is sent or dropped */
+	bool probe_out;		/* the request out is ctl_probe's (else ctl_post's) */
 };
 
 static void *s_ctx;
@@ -53,6 +55,8 @@ ctl_t *ctl_new(const char *endpoint)
 static void s_close(ctl_t *c)
 {
 	c->sent_ms = 0;
+	c->ticket++;	/* whatever was out will never be answered here */
+	c->probe_out = false;
 	if (c->sock) {
 		int zero = 0;
 
@@ -164,7 +168,7 @@ json_t *ctl_call(ctl_t *c, json_t *req, int timeout_ms, char *err, size_t errlen
 	bool timed_out;
 
 	if (c->sent_ms)
-		s_close(c);	/* a probe's request is still out: start afresh */
+		s_close(c);	/* a probe's or a post's request is still out: start afresh */
 	if (s_send(c, req, timeout_ms, err, errlen) < 0)
 		return NULL;
 	rep = s_recv(c, timeout_ms, &timed_out, err, errlen);
@@ -177,14 +181,54 @@ json_t *ctl_probe(ctl_t *c, json_t *req, int64_t now_ms, int give_up_ms, char *e
 {
 	bool timed_out;	/* a timeout leaves the request out: the next probe looks again */
 
-	if (c->sent_ms && now_ms - c->sent_ms > give_up_ms)
+	/* a post's request out is not ours to take: drop it (voids its ticket) */
+	if (c->sent_ms && (!c->probe_out || now_ms - c->sent_ms > give_up_ms))
 		s_close(c);
 	if (!c->sent_ms) {
 		if (s_send(c, req, 1000, err, errlen) < 0)
 			return NULL;
 		c->sent_ms = now_ms;
+		c->ticket++;
+		c->probe_out = true;
 	}
 	return s_recv(c, 0, &timed_out, err, errlen);
+}
+
+uint64_t ctl_post(ctl_t *c, json_t *req, int64_t now_ms, char *err, size_t errlen)
+{
+	if (c->sent_ms)
+		s_close(c);
+	if (s_send(c, req, 1000, err, errlen) < 0)
+		return 0;
+	c->sent_ms = now_ms;
+	c->probe_out = false;
+	return ++c->ticket;
+}
+
+json_t *ctl_collect(ctl_t *c, uint64_t ticket, int64_t now_ms, int give_up_ms, bool *pending,
+    char *err, size_t errlen)
+{
+	json_t *rep;
+	bool timed_out;
+
+	*pending = false;
+	if (!ticket || ticket != c->ticket || !c->sent_ms) {
+		snprintf(err, errlen, "request dropped (the node was restarted or called again)");
+		return NULL;
+	}
+	rep = s_recv(c, 0, &timed_out, err, errlen);
+	if (rep || !timed_out) {
+		c->sent_ms = 0;
+		c->ticket++;	/* answered: the ticket is used up */
+		return rep;
+	}
+	if (now_ms - c->sent_ms > give_up_ms) {
+		snprintf(err, errlen, "no reply in %d ms", give_up_ms);
+		s_close(c);	/* never resent: the node may still act on it */
+		return NULL;
+	}
+	*pending = true;
+	return NULL;
 }
 
 void ctl_reset(ctl_t *c)

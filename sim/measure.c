@@ -611,6 +611,17 @@ json_t *measure_results(measure *m, const testnet *t)
 	    "nodes", nodes);
 	if (res) {
 		json_object_set_new(res, "completion_all_ms", s_pct_json(call, n_call));
+		/* how long nodes took to answer the simulator's requests: an
+		 * analyst's wait for `sigmesh submit` on such a node */
+		double *ans = malloc(((size_t)w->n + 1) * sizeof(double));
+		size_t n_ans = 0;
+
+		for (int ev = 0; ans && ev < w->n; ev++)
+			if (w->ev[ev].state == ES_DONE)
+				ans[n_ans++] = (double)w->ev[ev].reply_ms;
+		if (ans)
+			json_object_set_new(res, "action_reply_ms", s_pct_json(ans, n_ans));
+		free(ans);
 		json_t *uf = s_pct_json(up, n_up);
 		size_t late = 0;
 

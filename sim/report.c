@@ -170,6 +170,13 @@ void report_print(json_t *s)
 		printf("%s%d %ss", k ? ", " : "", (int)s_num(kinds, kn[k], "created"), kn[k]);
 	printf(" (actions refused by a node %d, skipped because their node was down %d)\n",
 	    (int)s_num(res, "actions_failed", NULL), (int)s_num(res, "actions_skipped", NULL));
+	{
+		json_t *ar = json_object_get(res, "action_reply_ms");
+
+		if (s_num(ar, "n", NULL) > 0)
+			printf("actions answered by their node in %.0f ms p50, %.0f ms p99, %.0f ms max\n",
+			    s_num(ar, "p50", NULL), s_num(ar, "p99", NULL), s_num(ar, "max", NULL));
+	}
 
 	{	/* why actions were refused, in the node's words (distinct) */
 		const char *seen[3] = { 0 };

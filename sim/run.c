@@ -207,15 +207,31 @@ static int s_substitute(const profile *p, const testnet *t, int org, uint64_t sa
 	return -1;
 }
 
-/* Returns 1 done, 0 retry later, -1 failed or skipped for good. */
-static int s_act(const profile *p, testnet *t, workload *w, int ix)
+/* How long an action's node may take to answer before the action has
+ * failed. The simulator does not wait meanwhile: a thousand nodes on two
+ * cores answer in seconds, and the schedule goes on. */
+#define SIM_ACTION_REPLY_MS 30000
+
+/*
+ * Send event ix to its node without waiting (the reply goes to s_settle).
+ * busy[node] is the event a node is answering, or -1: one request at a time
+ * per node, as its control socket takes them. Returns 1 sent, 0 retry
+ * after *wait_ms, -1 failed or skipped for good.
+ */
+static int s_act(const profile *p, testnet *t, workload *w, int ix, const int *busy,
+    int64_t *wait_ms)
 {
 	sim_event *e = &w->ev[ix];
 	sim_event *rep = e->kind == EV_SUBMIT ? e : &w->ev[e->report];
-	json_t *req = NULL, *reply;
+	json_t *req = NULL;
 	char err[160];
 	int actor;
 
+	*wait_ms = 1500;
+	if (e->kind != EV_SUBMIT && (rep->state == ES_PENDING || rep->state == ES_SENT)) {
+		*wait_ms = 50;	/* its report is still on its way to its node */
+		return 0;
+	}
 	if (e->kind != EV_SUBMIT && rep->state != ES_DONE) {
 		e->state = ES_SKIPPED;
 		snprintf(e->error, sizeof(e->error), "its report was not submitted");
@@ -238,6 +254,10 @@ static int s_act(const profile *p, testnet *t, workload *w, int ix)
 		} else {
 			return 0;	/* only the originator may: wait for it */
 		}
+	}
+	if (busy[actor] >= 0) {
+		*wait_ms = 5;	/* its node is answering another request */
+		return 0;
 	}
 	if (e->kind == EV_SIGHT && actor == rep->org) {
 		e->state = ES_SKIPPED;
@@ -279,17 +299,45 @@ static int s_act(const profile *p, testnet *t, workload *w, int ix)
 	}
 	e->tries++;
 	e->sent_ms = sim_now_ms();
-	reply = ctl_call(t->nodes[actor].ctl, req, 5000, err, sizeof(err));
+	e->actor = actor;
+	e->ticket = ctl_post(t->nodes[actor].ctl, req, sim_mono_ms(), err, sizeof(err));
 	json_decref(req);
-	if (!reply) {
+	if (!e->ticket) {
 		snprintf(e->error, sizeof(e->error), "%.40s: %.80s", t->nodes[actor].name, err);
-		/* a sighting may come before the report reached the sighter */
 		if (e->tries < 5 && e->kind != EV_SUBMIT)
 			return 0;
 		e->state = ES_FAILED;
 		return -1;
 	}
-	const char *id = json_string_value(json_object_get(reply, "id"));
+	e->state = ES_SENT;
+	return 1;
+}
+
+/* Take the reply to sent event ix if it has come. Returns 2 still out, 1
+ * done, 0 retry after *wait_ms (a follow-up the node refused: a sighting
+ * may come before the report reached the sighter), -1 failed for good. */
+static int s_settle(testnet *t, workload *w, int ix, int64_t *wait_ms)
+{
+	sim_event *e = &w->ev[ix];
+	char err[160];
+	bool pending;
+	json_t *reply = ctl_collect(t->nodes[e->actor].ctl, e->ticket, sim_mono_ms(),
+	    SIM_ACTION_REPLY_MS, &pending, err, sizeof(err));
+	const char *id;
+
+	*wait_ms = 1500;
+	if (pending)
+		return 2;
+	if (!reply) {
+		snprintf(e->error, sizeof(e->error), "%.40s: %.80s", t->nodes[e->actor].name, err);
+		e->state = ES_PENDING;
+		if (e->tries < 5 && e->kind != EV_SUBMIT)
+			return 0;
+		e->state = ES_FAILED;
+		return -1;
+	}
+	e->reply_ms = sim_now_ms() - e->sent_ms;
+	id = json_string_value(json_object_get(reply, "id"));
 	if (id && strlen(id) < sizeof(e->id)) {
 		snprintf(e->id, sizeof(e->id), "%s", id);
 		e->state = ES_DONE;
@@ -674,66 +722,108 @@ int run_main(int argc, char **argv)
 	/* ---- workload and faults ---- */
 	t_work = sim_mono_ms();
 	{
-		int next = 0, nf = 0, *retry = malloc((size_t)w.n * sizeof(int)), n_retry = 0;
-		int64_t last_prog = 0;
+		int next = 0, nf = 0, n_retry = 0, n_out = 0;
+		int *retry = malloc((size_t)w.n * sizeof(int));	/* events to try again */
+		int *out_ev = malloc((size_t)w.n * sizeof(int));	/* events sent, reply awaited */
+		int *busy = malloc((size_t)t.n * sizeof(int));		/* per node: its event out, or -1 */
+		int64_t last_prog = 0, wait_ms;
 
-		if (!retry) {
+		if (!retry || !out_ev || !busy) {
+			free(retry);
+			free(out_ev);
+			free(busy);
 			sm_fail(&err, SM_ENOMEM, "out of memory");
 			goto fail;
 		}
-		while (!sim_interrupted && (next < w.n || n_retry > 0 || nf < fp.n)) {
+		for (int i = 0; i < t.n; i++)
+			busy[i] = -1;
+		while (!sim_interrupted && (next < w.n || n_retry > 0 || nf < fp.n || n_out > 0)) {
 			int64_t now = sim_mono_ms() - t_work;
-			bool busy = false;
+			bool act = false;
 
 			while (nf < fp.n && fp.f[nf].at_ms <= now) {
-				s_fault(&t, &fp.f[nf++]);
+				sim_fault *f = &fp.f[nf];
+
+				/* a kill or stop waits for the node's answer to the
+				 * action out (as it would if the simulator waited for
+				 * every answer): an action cut off leaves the run not
+				 * knowing whether the node acted on it */
+				if ((f->kind == FK_KILL || f->kind == FK_STOP) && busy[f->node] >= 0 &&
+				    t.nodes[f->node].state == NS_UP)
+					break;
+				s_fault(&t, f);
+				nf++;
 				injected++;
 			}
 			if (next < w.n && w.ev[w.order[next]].at_ms <= now) {
-				int ix = w.order[next++], r = s_act(&p, &t, &w, ix);
+				int ix = w.order[next++], r = s_act(&p, &t, &w, ix, busy, &wait_ms);
 
 				if (r == 0) {
-					w.ev[ix].at_ms = now + 1500;
+					w.ev[ix].at_ms = now + wait_ms;
 					retry[n_retry++] = ix;
+				} else if (r > 0) {
+					busy[w.ev[ix].actor] = ix;
+					out_ev[n_out++] = ix;
 				}
-				done_actions += r != 0;
-				busy = true;
+				done_actions += r < 0;
+				act = true;
 			}
 			for (int k = 0; k < n_retry; k++) {
 				int ix = retry[k], r;
 
 				if (w.ev[ix].at_ms > now)
 					continue;
-				r = s_act(&p, &t, &w, ix);
+				r = s_act(&p, &t, &w, ix, busy, &wait_ms);
 				/* an originator that a fault holds down with no restart
 				 * planned comes back only at the heal: stop waiting */
-				if (r == 0 && nf == fp.n && w.ev[ix].kind != EV_SIGHT &&
-				    t.nodes[w.ev[w.ev[ix].report].org].hold_down) {
+				if (r == 0 && nf == fp.n && (w.ev[ix].kind == EV_RELEASE ||
+				    w.ev[ix].kind == EV_RETRACT) && t.nodes[w.ev[w.ev[ix].report].org].hold_down) {
 					w.ev[ix].state = ES_SKIPPED;
 					snprintf(w.ev[ix].error, sizeof(w.ev[ix].error), "originator down until the heal");
 					r = -1;
 				}
 				if (r == 0 && w.ev[ix].tries < 20 && now < w.duration_ms + 60000) {
-					w.ev[ix].at_ms = now + 1500;
+					w.ev[ix].at_ms = now + wait_ms;
 					continue;
 				}
 				if (r == 0) {
 					w.ev[ix].state = ES_FAILED;
 					snprintf(w.ev[ix].error, sizeof(w.ev[ix].error), "gave up waiting for the originator");
 				}
-				done_actions++;
+				if (r > 0) {
+					busy[w.ev[ix].actor] = ix;
+					out_ev[n_out++] = ix;
+				} else {
+					done_actions++;
+				}
 				retry[k--] = retry[--n_retry];
-				busy = true;
+				act = true;
+			}
+			for (int k = 0; k < n_out; k++) {
+				int ix = out_ev[k], r = s_settle(&t, &w, ix, &wait_ms);
+
+				if (r == 2)
+					continue;
+				busy[w.ev[ix].actor] = -1;
+				out_ev[k--] = out_ev[--n_out];
+				if (r == 0) {
+					w.ev[ix].at_ms = now + wait_ms;
+					retry[n_retry++] = ix;
+				}
+				done_actions += r != 0;
+				act = true;
 			}
 			crashes += testnet_poll(&t);
 			if (now - last_prog > 200) {
 				s_progress(tty, "workload", now, &t, done_actions, w.n, injected, -1);
 				last_prog = now;
 			}
-			if (!busy)
-				usleep(2000);
+			if (!act)
+				usleep(n_out > 0 ? 1000 : 2000);
 		}
 		free(retry);
+		free(out_ev);
+		free(busy);
 	}
 	if (sim_interrupted)
 		goto interrupted;

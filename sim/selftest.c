@@ -553,7 +553,10 @@ out:
 /* A control socket's stand-in: a REP that answers each request after
  * delay_ms with {"ok":true,"n":<requests so far>}. */
 struct slow_rep {
-	void *sock;
+	void *ctx, *sock;
+	pthread_t th;
+	bool started;
+	char ep[96];
 	_Atomic int delay_ms;
 	_Atomic int got;	/* requests received (the server thread counts) */
 };
@@ -575,33 +578,50 @@ static void *slow_rep_run(void *arg)
 	}
 }
 
+/* Start sr's server on an ipc endpoint named after tag; 0 or -1. */
+static int slow_rep_open(struct slow_rep *sr, const char *tag, int delay_ms)
+{
+	int linger = 0;
+
+	snprintf(sr->ep, sizeof(sr->ep), "ipc:///tmp/smsim-selftest-%s-%d.sock", tag, (int)getpid());
+	sr->delay_ms = delay_ms;
+	if (!(sr->ctx = zmq_ctx_new()) || !(sr->sock = zmq_socket(sr->ctx, ZMQ_REP)))
+		return -1;
+	zmq_setsockopt(sr->sock, ZMQ_LINGER, &linger, sizeof(linger));
+	if (zmq_bind(sr->sock, sr->ep) < 0 || pthread_create(&sr->th, NULL, slow_rep_run, sr) != 0)
+		return -1;
+	sr->started = true;
+	return 0;
+}
+
+static void slow_rep_close(struct slow_rep *sr)
+{
+	if (sr->started) {
+		zmq_ctx_shutdown(sr->ctx);	/* wakes the server thread's recv */
+		pthread_join(sr->th, NULL);
+	}
+	if (sr->sock)
+		zmq_close(sr->sock);
+	if (sr->ctx)
+		zmq_ctx_term(sr->ctx);
+	if (sr->ep[0])
+		unlink(sr->ep + 6);
+}
+
 /* ctl_probe (how the simulator waits for a thousand nodes at once): it
  * never blocks, takes a late reply when it comes, and sends afresh once a
  * request has been out longer than give_up_ms. */
 static void ctl_probes(void)
 {
-	void *ctx = zmq_ctx_new();
-	char ep[96], e[128];
+	char e[128];
 	struct slow_rep sr = { 0 };
-	pthread_t th;
-	bool started = false;
 	ctl_t *c = NULL;
 	json_t *req = json_pack("{s:s}", "cmd", "status"), *rep = NULL;
 	int64_t t0, waited;
-	int linger = 0;
 
-	snprintf(ep, sizeof(ep), "ipc:///tmp/smsim-selftest-%d.sock", (int)getpid());
-	CHECK(ctx && req);
-	if (!ctx || !req)
-		goto out;
-	sr.sock = zmq_socket(ctx, ZMQ_REP);
-	sr.delay_ms = 300;
-	zmq_setsockopt(sr.sock, ZMQ_LINGER, &linger, sizeof(linger));
-	CHECK(zmq_bind(sr.sock, ep) == 0);
-	CHECK(pthread_create(&th, NULL, slow_rep_run, &sr) == 0);
-	started = true;
-	CHECK((c = ctl_new(ep)) != NULL);
-	if (!c)
+	CHECK(req && slow_rep_open(&sr, "probe", 300) == 0);
+	CHECK((c = ctl_new(sr.ep)) != NULL);
+	if (!c || !req || !sr.started)
 		goto out;
 	/* a reply 300 ms late: probes return without it (the server is still
 	 * asleep) until it is there */
@@ -635,18 +655,69 @@ static void ctl_probes(void)
 		json_decref(ctl_probe(c, req, sim_mono_ms(), 200, e, sizeof(e)));
 	}
 	CHECK(sr.got == 4);
+
 out:
 	ctl_destroy(&c);
 	json_decref(req);
-	if (started) {
-		zmq_ctx_shutdown(ctx);	/* wakes the server thread's recv */
-		pthread_join(th, NULL);
+	slow_rep_close(&sr);
+}
+
+/* ctl_post and ctl_collect (how the simulator keeps actions out at many
+ * nodes at once): the caller goes on while the request is out, takes the
+ * reply when it comes, and a request is never sent twice. */
+static void ctl_posts(void)
+{
+	char e[128];
+	struct slow_rep sr = { 0 };
+	bool pending;
+	ctl_t *c = NULL;
+	json_t *req = json_pack("{s:s}", "cmd", "submit"), *rep = NULL;
+	int64_t t0;
+	uint64_t tk;
+
+	CHECK(req && slow_rep_open(&sr, "post", 300) == 0);
+	CHECK((c = ctl_new(sr.ep)) != NULL);
+	if (!c || !req || !sr.started)
+		goto out;
+	tk = ctl_post(c, req, sim_mono_ms(), e, sizeof(e));
+	CHECK(tk != 0);
+	rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &pending, e, sizeof(e));
+	CHECK(rep == NULL && pending);
+	t0 = sim_mono_ms();
+	while (!rep && pending && sim_mono_ms() - t0 < 5000) {
+		usleep(10000);
+		rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &pending, e, sizeof(e));
 	}
-	if (sr.sock)
-		zmq_close(sr.sock);
-	if (ctx)
-		zmq_ctx_term(ctx);
-	unlink(ep + 6);
+	CHECK(rep && sr.got == 1 && json_integer_value(json_object_get(rep, "n")) == 1);
+	json_decref(rep);
+	/* a ticket answered is used up */
+	rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &pending, e, sizeof(e));
+	CHECK(rep == NULL && !pending);
+	/* no reply within give_up_ms: the action has failed, and it is not
+	 * sent again (the node may yet act on it) */
+	sr.delay_ms = 1000;
+	tk = ctl_post(c, req, sim_mono_ms(), e, sizeof(e));
+	t0 = sim_mono_ms();
+	do {
+		usleep(20000);
+		rep = ctl_collect(c, tk, sim_mono_ms(), 200, &pending, e, sizeof(e));
+	} while (!rep && pending && sim_mono_ms() - t0 < 5000);
+	CHECK(rep == NULL && !pending && strstr(e, "no reply in 200 ms"));
+	usleep(1200000);
+	CHECK(sr.got == 2);
+	/* another call on the same ctl voids a ticket out */
+	sr.delay_ms = 100;
+	tk = ctl_post(c, req, sim_mono_ms(), e, sizeof(e));
+	rep = ctl_call(c, req, 3000, e, sizeof(e));
+	/* the post's request may or may not have left before its socket went */
+	CHECK(rep && json_integer_value(json_object_get(rep, "n")) == sr.got && sr.got >= 3);
+	json_decref(rep);
+	rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &pending, e, sizeof(e));
+	CHECK(rep == NULL && !pending && strstr(e, "dropped"));
+out:
+	ctl_destroy(&c);
+	json_decref(req);
+	slow_rep_close(&sr);
 }
 
 int selftest_main(int argc, char **argv)
@@ -663,5 +734,6 @@ int selftest_main(int argc, char **argv)
 	RUN(fault_plans);
 	RUN(linkdelay_stream);
 	RUN(ctl_probes);
+	RUN(ctl_posts);
 	return s_failed ? 1 : 0;
 }

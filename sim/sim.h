@@ -108,7 +108,7 @@ bool aud_has_org(const sim_aud *a, int org);
 
 /* ---- workload.c ---- */
 enum ev_kind { EV_SUBMIT = 0, EV_RELEASE, EV_SIGHT, EV_RETRACT, EV_N };
-enum ev_state { ES_PENDING = 0, ES_DONE, ES_FAILED, ES_SKIPPED };
+enum ev_state { ES_PENDING = 0, ES_DONE, ES_FAILED, ES_SKIPPED, ES_SENT /* reply awaited */ };
 
 typedef struct sim_event {
 	int kind;		/* enum ev_kind */
@@ -123,6 +123,9 @@ typedef struct sim_event {
 	int state;		/* enum ev_state */
 	int tries;
 	int64_t sent_ms;	/* wall clock when sent (latency origin) */
+	int actor;		/* the node it was sent to */
+	uint64_t ticket;	/* ES_SENT: its request at the actor (ctl_post) */
+	int64_t reply_ms;	/* ES_DONE: how long the actor took to answer */
 	char id[72];		/* object id (hex) the node returned */
 	char error[128];
 } sim_event;
@@ -173,6 +176,20 @@ json_t *ctl_call(ctl_t *c, json_t *req, int timeout_ms, char *err, size_t errlen
  * caller probe a thousand busy nodes at once instead of one at a time. */
 json_t *ctl_probe(ctl_t *c, json_t *req, int64_t now_ms, int give_up_ms, char *err,
     size_t errlen);
+/* Send req (borrowed) without waiting for its reply, dropping any request
+ * still out. Returns a ticket (nonzero) naming this request, or 0 with why
+ * in err. The socket holds one request at a time: any other call on this
+ * ctl voids the ticket. */
+uint64_t ctl_post(ctl_t *c, json_t *req, int64_t now_ms, char *err, size_t errlen);
+/* The reply to ctl_post's request `ticket`, as ctl_call returns one; or
+ * NULL with *pending set while it is still out and younger than
+ * give_up_ms; or NULL with why in err: a bad reply, an error reply, a
+ * void ticket, or no reply within give_up_ms (then the socket is dropped,
+ * and the request is never sent again, since the node may still act on
+ * it). Never blocks: the simulator keeps a request out at many nodes at
+ * once and goes on with its schedule meanwhile. */
+json_t *ctl_collect(ctl_t *c, uint64_t ticket, int64_t now_ms, int give_up_ms, bool *pending,
+    char *err, size_t errlen);
 /* Drop the socket and any request out (the node was restarted). */
 void ctl_reset(ctl_t *c);
 

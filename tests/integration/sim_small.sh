@@ -71,6 +71,10 @@ check("sim_small_mesh_formed", d["run"].get("mesh_linked") == d["run"]["organiza
       "%s of %d nodes linked to all their neighbours before the workload" % (d["run"].get("mesh_linked"), d["run"]["organizations"]))
 bad = [s["sig"] for s in r["per_sig"] if s["coverage"] != 1.0]
 check("sim_small_every_sig_complete", not bad, "SIGs with missing reports: %s" % bad)
+# every action the run counts as done was answered by its node, and timed
+ar = r.get("action_reply_ms", {}); done = sum(r["objects"][k]["created"] for k in r["objects"])
+check("sim_small_actions_answered", ar.get("n") == done and done >= 55 and ar.get("max", -1) >= ar.get("p50", -1) >= 0,
+      "%s answers timed for %d objects made" % (ar, done))
 ov = r["overhead"]
 check("sim_small_counters", ov.get("copies_per_object", 0) >= 1.0 and ov["bytes_sent_total"] > 0,
       "node traffic counters missing: %s" % ov)
