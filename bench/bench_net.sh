@@ -3,7 +3,11 @@
 # real sigmeshd processes on 127.0.0.1), as one markdown section on stdout
 # for bench/run.sh to collect into bench/RESULTS.md. Progress on stderr.
 #
-# Runs, all with 4 KiB report bodies at about 10 reports/s network-wide:
+# Runs:
+#   0. `make demo`'s testnet run as the Makefile runs it (jcsip-2014, the
+#      whole fy2014 workload at the simulator's default rate, demo faults):
+#      its wall time (target: well under two minutes)
+# and then, all with 4 KiB report bodies at about 10 reports/s network-wide:
 #   1. jcsip-2014 (59 nodes), no faults, 300 reports, then 30 s idle:
 #      latency to the full audience, copies and bytes per node per report,
 #      idle traffic
@@ -66,6 +70,7 @@ run() {
 	${limit:+timeout -s INT "$limit"} "$sim" run "$@" --out "$work/$name" >"$work/$name.log" 2>&1
 	rc=$?
 	echo "$rc" >"$work/$name.rc"	# 124: stopped by the time limit
+	echo "$(( $(date +%s) - t0 ))" >"$work/$name.secs"
 	echo "bench_net: $name: exit $rc, $(( $(date +%s) - t0 )) s" >&2
 }
 
@@ -83,6 +88,9 @@ draw() {
 }
 
 common="--workload fy2014 --rate $rate --body-bytes $body --seed 2014"
+# 0. the testnet run of `make demo`, exactly as the Makefile runs it: its
+# wall time from start to teardown (the issue: well under two minutes)
+run demo --profile sim/profiles/jcsip-2014.txt --workload fy2014 --faults demo
 draw p2014 --profile sim/profiles/jcsip-2014.txt $common --reports "$reports" --idle 30
 run idle2014 --profile sim/profiles/jcsip-2014.txt $common --reports 20 --recon-ms 30000 --idle 30
 run off2014 --profile sim/profiles/jcsip-2014.txt $common --faults offline --settle 60
@@ -145,6 +153,20 @@ def ok(cond):
 rows = []
 def row(figure, value, target, verdict):
     rows.append(f"| {figure} | {value} | {target} | {verdict} |")
+
+def secs_of(name):
+    try:
+        return int(open(os.path.join(work, name + ".secs")).read())
+    except (OSError, ValueError):
+        return None
+
+d, secs = load("demo"), secs_of("demo")
+row("`make demo`'s testnet (jcsip-2014, fy2014's 626 reports at its default rate, demo faults): "
+    "wall time from start to teardown",
+    f"{fmt(secs, ' s')} (setup {fmt(get(d, 'run.setup_s'), ' s', 1)}, workload {fmt(get(d, 'run.workload_s'), ' s', 1)}, "
+    f"settle {fmt(get(d, 'run.settle_s'), ' s', 1)}; verdict {get(d, 'verdict')})" if d else
+    f"run failed (exit {rc_of('demo')})",
+    "well under 120 s", ok(secs is not None and secs < 120 and get(d, "verdict") == "PASS") if d else "**misses**")
 
 def median(v):
     v = sorted(x for x in v if x is not None)

@@ -25,11 +25,9 @@ if [ ! -x "$BUILD/sigmeshd" ] && [ -z "${SIGMESH_SIM_NODE:-}" ]; then
 fi
 out=$(mktemp -d /tmp/sim_small.XXXXXX)
 trap 'rm -rf "$out"' EXIT INT TERM
-t0=$(date +%s)
 "$sim" run --profile sim/profiles/small.txt --workload fy2014 --reports 60 --rate 10 \
 	--faults demo --seed 1 --settle 45 --out "$out/res" >"$out/log" 2>&1
 rc=$?
-elapsed=$(( $(date +%s) - t0 ))
 if [ ! -f "$out/res/summary.json" ]; then
 	echo "FAIL sim_small_e2e: no summary (exit $rc)"
 	tail -n 30 "$out/log"
@@ -79,8 +77,6 @@ ov = r["overhead"]
 check("sim_small_counters", ov.get("copies_per_object", 0) >= 1.0 and ov["bytes_sent_total"] > 0,
       "node traffic counters missing: %s" % ov)
 EOF2
-if [ "$elapsed" -lt 60 ]; then echo "PASS sim_small_under_60s"; else
-	echo "FAIL sim_small_under_60s: took $elapsed s"; fi
 if [ "$rc" -eq 0 ]; then echo "PASS sim_small_exit_status"; else
 	echo "FAIL sim_small_exit_status: sigmesh-sim exited $rc"; tail -n 25 "$out/log"; fi
 
