@@ -231,6 +231,11 @@ json_t *ctl_collect(ctl_t *c, uint64_t ticket, int64_t now_ms, int give_up_ms, b
 	return NULL;
 }
 
+void *ctl_socket(const ctl_t *c)
+{
+	return c->sent_ms ? c->sock : NULL;
+}
+
 void ctl_reset(ctl_t *c)
 {
 	s_close(c);

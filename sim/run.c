@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
+#include <zmq.h>
 #include "sim/sim.h"
 
 volatile int sim_interrupted;
@@ -347,6 +348,43 @@ static int s_settle(testnet *t, workload *w, int ix, int64_t *wait_ms)
 	}
 	json_decref(reply);
 	return e->state == ES_DONE ? 1 : -1;
+}
+
+/*
+ * Nothing to do this turn: sleep until the first of an answer from a node
+ * with an action out, the next planned event, retry or fault, and 20 ms
+ * (testnet_poll's turn: crashes, starting nodes). The simulator shares the
+ * machine with the nodes it measures, so it does not spin.
+ */
+static void s_wait_turn(testnet *t, const workload *w, const fault_plan *fp, int next, int nf,
+    const int *retry, int n_retry, const int *out_ev, int n_out, zmq_pollitem_t *polls, int64_t now)
+{
+	int64_t due = now + 20;
+	int np = 0;
+
+	if (next < w->n && w->ev[w->order[next]].at_ms < due)
+		due = w->ev[w->order[next]].at_ms;
+	if (nf < fp->n && fp->f[nf].at_ms < due)
+		due = fp->f[nf].at_ms;
+	for (int k = 0; k < n_retry; k++)
+		if (w->ev[retry[k]].at_ms < due)
+			due = w->ev[retry[k]].at_ms;
+	for (int k = 0; k < n_out; k++) {
+		void *sock = ctl_socket(t->nodes[w->ev[out_ev[k]].actor].ctl);
+
+		if (sock)
+			polls[np++] = (zmq_pollitem_t){ .socket = sock, .events = ZMQ_POLLIN };
+	}
+	/* something already due that could not go (a kill waiting for its
+	 * node's answer): wait for answers, a millisecond at a time */
+	long wait = due > now ? (long)(due - now) : np > 0 ? 1 : 0;
+
+	if (wait == 0)
+		return;
+	if (np > 0)
+		zmq_poll(polls, np, wait);
+	else
+		usleep((useconds_t)wait * 1000);
 }
 
 /* Undo a link fault (netns). */
@@ -726,12 +764,14 @@ int run_main(int argc, char **argv)
 		int *retry = malloc((size_t)w.n * sizeof(int));	/* events to try again */
 		int *out_ev = malloc((size_t)w.n * sizeof(int));	/* events sent, reply awaited */
 		int *busy = malloc((size_t)t.n * sizeof(int));		/* per node: its event out, or -1 */
+		zmq_pollitem_t *polls = malloc(((size_t)t.n + 1) * sizeof(*polls));
 		int64_t last_prog = 0, wait_ms;
 
-		if (!retry || !out_ev || !busy) {
+		if (!retry || !out_ev || !busy || !polls) {
 			free(retry);
 			free(out_ev);
 			free(busy);
+			free(polls);
 			sm_fail(&err, SM_ENOMEM, "out of memory");
 			goto fail;
 		}
@@ -819,11 +859,12 @@ int run_main(int argc, char **argv)
 				last_prog = now;
 			}
 			if (!act)
-				usleep(n_out > 0 ? 1000 : 2000);
+				s_wait_turn(&t, &w, &fp, next, nf, retry, n_retry, out_ev, n_out, polls, now);
 		}
 		free(retry);
 		free(out_ev);
 		free(busy);
+		free(polls);
 	}
 	if (sim_interrupted)
 		goto interrupted;

@@ -190,6 +190,9 @@ uint64_t ctl_post(ctl_t *c, json_t *req, int64_t now_ms, char *err, size_t errle
  * once and goes on with its schedule meanwhile. */
 json_t *ctl_collect(ctl_t *c, uint64_t ticket, int64_t now_ms, int give_up_ms, bool *pending,
     char *err, size_t errlen);
+/* The ZeroMQ socket whose request is out, to zmq_poll for its reply; NULL
+ * when none is out. */
+void *ctl_socket(const ctl_t *c);
 /* Drop the socket and any request out (the node was restarted). */
 void ctl_reset(ctl_t *c);
 
