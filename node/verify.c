@@ -158,6 +158,8 @@ verify_t *verify_new(size_t threads, const uint8_t org[SM_ID_LEN],
 			sm_fail(err, SM_EIO, "verify: cannot start a worker thread");
 			goto fail;
 		}
+		/* named for operators (top -H, ps -L) beside ZeroMQ's ZMQbg/ threads */
+		pthread_setname_np(v->th[v->n_th], "sigmeshd-verify");
 	}
 	return v;
 fail:
