@@ -663,6 +663,7 @@ int run_main(int argc, char **argv)
 	bool tty = isatty(1);
 	int start_peak = 0;	/* most nodes starting at once while bringing it up */
 	int rc = 2, crashes = 0, injected = 0, done_actions = 0, sub_fails = 0;
+	int out_peak = 0;	/* most actions out at once (awaiting their answers) */
 	int64_t t_setup, t_mesh = 0, t_work, t_settle, t_end;
 	int mesh_linked = -1;	/* nodes linked to all their neighbours before the workload */
 	long missing = -1, leaks = 0;
@@ -839,6 +840,8 @@ int run_main(int argc, char **argv)
 				retry[k--] = retry[--n_retry];
 				act = true;
 			}
+			if (n_out > out_peak)
+				out_peak = n_out;
 			for (int k = 0; k < n_out; k++) {
 				int ix = out_ev[k], r = s_settle(&t, &w, ix, &wait_ms);
 
@@ -984,6 +987,8 @@ int run_main(int argc, char **argv)
 		    json_integer(o.recon_ms > 0 ? o.recon_ms : 2000));
 		json_object_set_new(json_object_get(summary, "run"), "start_wave",
 		    json_integer(o.start_wave));
+		json_object_set_new(json_object_get(summary, "run"), "actions_out_peak",
+		    json_integer(out_peak));
 		json_object_set_new(json_object_get(summary, "run"), "start_wave_peak",
 		    json_integer(start_peak));
 		json_object_set_new(json_object_get(summary, "run"), "body_bytes",

@@ -139,4 +139,30 @@ c = r["completion_all_ms"]
 check("sim_small_delay_is_real", c["n"] > 0 and c["p50"] >= 25,
       "full-audience p50 %s ms over %d reports: links are not delayed" % (c["p50"], c["n"]))
 EOF2
+
+# ---- burst: every submission due at once ----
+# Each organization submits as fast as its own node answers, all of them
+# at once (the throughput ceiling's workload): the simulator keeps an
+# action out at many nodes together, and everything still arrives, within
+# its audience only.
+"$sim" run --profile sim/profiles/small.txt --workload burst --reports 100 --seed 5 \
+	--settle 45 --out "$out/burst" >"$out/burst.log" 2>&1
+rc=$?
+if [ ! -f "$out/burst/summary.json" ]; then
+	echo "FAIL sim_small_burst: no summary (exit $rc)"
+	tail -n 30 "$out/burst.log"
+	exit 1
+fi
+python3 - "$out/burst/summary.json" "$rc" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1])); r = d["results"]; run = d["run"]; rc = int(sys.argv[2])
+def check(name, ok, why):
+    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, why)))
+check("sim_small_burst_all_submitted", r["objects"]["report"]["created"] == 100 and r["actions_failed"] == 0,
+      "%d of 100 reports made, %d actions failed" % (r["objects"]["report"]["created"], r["actions_failed"]))
+check("sim_small_burst_concurrent", run.get("actions_out_peak", 0) > 1,
+      "at most %s actions out at once: the simulator waited for each answer" % run.get("actions_out_peak"))
+check("sim_small_burst_complete", r["deliveries"]["missing"] == 0 and r["leaks"]["count"] == 0 and rc == 0,
+      "%d missing, %d leaks, exit %d" % (r["deliveries"]["missing"], r["leaks"]["count"], rc))
+EOF2
 exit 0
