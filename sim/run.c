@@ -210,15 +210,19 @@ static int s_substitute(const profile *p, const testnet *t, int org, uint64_t sa
 }
 
 /* How long an action's node may take to answer before the action has
- * failed. The simulator does not wait meanwhile: a thousand nodes on two
- * cores answer in seconds, and the schedule goes on. */
-#define SIM_ACTION_REPLY_MS 30000
+ * failed: as long as the sigmesh CLI waits for its node (nodeclient.c), so
+ * a failure here is one an analyst would see. The simulator does not wait
+ * meanwhile: a thousand nodes on two cores answer in seconds, and the
+ * schedule goes on. */
+#define SIM_ACTION_REPLY_MS 120000
 
 /*
  * Send event ix to its node without waiting (the reply goes to s_settle).
  * busy[node] is the event a node is answering, or -1: one request at a time
  * per node, as its control socket takes them. Returns 1 sent, 0 retry
- * after *wait_ms, -1 failed or skipped for good.
+ * after *wait_ms, 2 queued behind its node's answer to another action
+ * (retry after *wait_ms; no deadline, since each answer has one), -1
+ * failed or skipped for good.
  */
 static int s_act(const profile *p, testnet *t, workload *w, int ix, const int *busy,
     int64_t *wait_ms)
@@ -259,7 +263,7 @@ static int s_act(const profile *p, testnet *t, workload *w, int ix, const int *b
 	}
 	if (busy[actor] >= 0) {
 		*wait_ms = 5;	/* its node is answering another request */
-		return 0;
+		return 2;
 	}
 	if (e->kind == EV_SIGHT && actor == rep->org) {
 		e->state = ES_SKIPPED;
@@ -800,10 +804,10 @@ int run_main(int argc, char **argv)
 			if (next < w.n && w.ev[w.order[next]].at_ms <= now) {
 				int ix = w.order[next++], r = s_act(&p, &t, &w, ix, busy, &wait_ms);
 
-				if (r == 0) {
+				if (r == 0 || r == 2) {
 					w.ev[ix].at_ms = now + wait_ms;
 					retry[n_retry++] = ix;
-				} else if (r > 0) {
+				} else if (r == 1) {
 					busy[w.ev[ix].actor] = ix;
 					out_ev[n_out++] = ix;
 				}
@@ -816,6 +820,10 @@ int run_main(int argc, char **argv)
 				if (w.ev[ix].at_ms > now)
 					continue;
 				r = s_act(&p, &t, &w, ix, busy, &wait_ms);
+				if (r == 2) {
+					w.ev[ix].at_ms = now + wait_ms;
+					continue;
+				}
 				/* an originator that a fault holds down with no restart
 				 * planned comes back only at the heal: stop waiting */
 				if (r == 0 && nf == fp.n && (w.ev[ix].kind == EV_RELEASE ||
