@@ -205,21 +205,24 @@ uint64_t ctl_post(ctl_t *c, json_t *req, int64_t now_ms, char *err, size_t errle
 	return ++c->ticket;
 }
 
-json_t *ctl_collect(ctl_t *c, uint64_t ticket, int64_t now_ms, int give_up_ms, bool *pending,
+json_t *ctl_collect(ctl_t *c, uint64_t ticket, int64_t now_ms, int give_up_ms, int *outcome,
     char *err, size_t errlen)
 {
 	json_t *rep;
 	bool timed_out;
 
-	*pending = false;
+	*outcome = CTL_LOST;
 	if (!ticket || ticket != c->ticket || !c->sent_ms) {
 		snprintf(err, errlen, "request dropped (the node was restarted or called again)");
 		return NULL;
 	}
 	rep = s_recv(c, 0, &timed_out, err, errlen);
 	if (rep || !timed_out) {
+		/* an error reply is an answer; a broken socket (s_recv closed
+		 * it, so the ticket is void) is not */
+		*outcome = rep || c->ticket == ticket ? CTL_ANSWERED : CTL_LOST;
 		c->sent_ms = 0;
-		c->ticket++;	/* answered: the ticket is used up */
+		c->ticket++;	/* the ticket is used up */
 		return rep;
 	}
 	if (now_ms - c->sent_ms > give_up_ms) {
@@ -227,7 +230,7 @@ json_t *ctl_collect(ctl_t *c, uint64_t ticket, int64_t now_ms, int give_up_ms, b
 		s_close(c);	/* never resent: the node may still act on it */
 		return NULL;
 	}
-	*pending = true;
+	*outcome = CTL_PENDING;
 	return NULL;
 }
 

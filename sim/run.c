@@ -321,23 +321,24 @@ static int s_act(const profile *p, testnet *t, workload *w, int ix, const int *b
 
 /* Take the reply to sent event ix if it has come. Returns 2 still out, 1
  * done, 0 retry after *wait_ms (a follow-up the node refused: a sighting
- * may come before the report reached the sighter), -1 failed for good. */
+ * may come before the report reached the sighter), -1 failed for good (an
+ * action lost on its way is never sent again: the node may have made it). */
 static int s_settle(testnet *t, workload *w, int ix, int64_t *wait_ms)
 {
 	sim_event *e = &w->ev[ix];
 	char err[160];
-	bool pending;
+	int outcome;
 	json_t *reply = ctl_collect(t->nodes[e->actor].ctl, e->ticket, sim_mono_ms(),
-	    SIM_ACTION_REPLY_MS, &pending, err, sizeof(err));
+	    SIM_ACTION_REPLY_MS, &outcome, err, sizeof(err));
 	const char *id;
 
 	*wait_ms = 1500;
-	if (pending)
+	if (outcome == CTL_PENDING)
 		return 2;
 	if (!reply) {
 		snprintf(e->error, sizeof(e->error), "%.40s: %.80s", t->nodes[e->actor].name, err);
 		e->state = ES_PENDING;
-		if (e->tries < 5 && e->kind != EV_SUBMIT)
+		if (outcome == CTL_ANSWERED && e->tries < 5 && e->kind != EV_SUBMIT)
 			return 0;
 		e->state = ES_FAILED;
 		return -1;

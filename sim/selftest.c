@@ -551,7 +551,8 @@ out:
 }
 
 /* A control socket's stand-in: a REP that answers each request after
- * delay_ms with {"ok":true,"n":<requests so far>}. */
+ * delay_ms with {"ok":true,"n":<requests so far>}, or with an error when
+ * the request says "refuse". */
 struct slow_rep {
 	void *ctx, *sock;
 	pthread_t th;
@@ -573,7 +574,10 @@ static void *slow_rep_run(void *arg)
 			return NULL;	/* context terminated: done */
 		sr->got++;
 		usleep((useconds_t)sr->delay_ms * 1000);
-		snprintf(out, sizeof(out), "{\"ok\":true,\"n\":%d}", sr->got);
+		if (memmem(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf), "refuse", 6))
+			snprintf(out, sizeof(out), "{\"ok\":false,\"error\":\"refused\",\"n\":%d}", sr->got);
+		else
+			snprintf(out, sizeof(out), "{\"ok\":true,\"n\":%d}", sr->got);
 		zmq_send(sr->sock, out, strlen(out), 0);
 	}
 }
@@ -669,7 +673,7 @@ static void ctl_posts(void)
 {
 	char e[128];
 	struct slow_rep sr = { 0 };
-	bool pending;
+	int outcome;
 	ctl_t *c = NULL;
 	json_t *req = json_pack("{s:s}", "cmd", "submit"), *rep = NULL;
 	int64_t t0;
@@ -681,18 +685,19 @@ static void ctl_posts(void)
 		goto out;
 	tk = ctl_post(c, req, sim_mono_ms(), e, sizeof(e));
 	CHECK(tk != 0);
-	rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &pending, e, sizeof(e));
-	CHECK(rep == NULL && pending);
+	rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &outcome, e, sizeof(e));
+	CHECK(rep == NULL && outcome == CTL_PENDING);
 	t0 = sim_mono_ms();
-	while (!rep && pending && sim_mono_ms() - t0 < 5000) {
+	while (!rep && outcome == CTL_PENDING && sim_mono_ms() - t0 < 5000) {
 		usleep(10000);
-		rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &pending, e, sizeof(e));
+		rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &outcome, e, sizeof(e));
 	}
 	CHECK(rep && sr.got == 1 && json_integer_value(json_object_get(rep, "n")) == 1);
 	json_decref(rep);
+	CHECK(outcome == CTL_ANSWERED);
 	/* a ticket answered is used up */
-	rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &pending, e, sizeof(e));
-	CHECK(rep == NULL && !pending);
+	rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &outcome, e, sizeof(e));
+	CHECK(rep == NULL && outcome == CTL_LOST);
 	/* no reply within give_up_ms: the action has failed, and it is not
 	 * sent again (the node may yet act on it) */
 	sr.delay_ms = 1000;
@@ -700,9 +705,9 @@ static void ctl_posts(void)
 	t0 = sim_mono_ms();
 	do {
 		usleep(20000);
-		rep = ctl_collect(c, tk, sim_mono_ms(), 200, &pending, e, sizeof(e));
-	} while (!rep && pending && sim_mono_ms() - t0 < 5000);
-	CHECK(rep == NULL && !pending && strstr(e, "no reply in 200 ms"));
+		rep = ctl_collect(c, tk, sim_mono_ms(), 200, &outcome, e, sizeof(e));
+	} while (!rep && outcome == CTL_PENDING && sim_mono_ms() - t0 < 5000);
+	CHECK(rep == NULL && outcome == CTL_LOST && strstr(e, "no reply in 200 ms"));
 	usleep(1200000);
 	CHECK(sr.got == 2);
 	/* another call on the same ctl voids a ticket out */
@@ -712,8 +717,19 @@ static void ctl_posts(void)
 	/* the post's request may or may not have left before its socket went */
 	CHECK(rep && json_integer_value(json_object_get(rep, "n")) == sr.got && sr.got >= 3);
 	json_decref(rep);
-	rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &pending, e, sizeof(e));
-	CHECK(rep == NULL && !pending && strstr(e, "dropped"));
+	rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &outcome, e, sizeof(e));
+	CHECK(rep == NULL && outcome == CTL_LOST && strstr(e, "dropped"));
+	/* a refusal is an answer (the simulator may try a follow-up again),
+	 * not a lost request */
+	json_t *no = json_pack("{s:s}", "cmd", "refuse");
+	tk = ctl_post(c, no, sim_mono_ms(), e, sizeof(e));
+	t0 = sim_mono_ms();
+	do {
+		usleep(10000);
+		rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &outcome, e, sizeof(e));
+	} while (!rep && outcome == CTL_PENDING && sim_mono_ms() - t0 < 5000);
+	CHECK(rep == NULL && outcome == CTL_ANSWERED && !strcmp(e, "refused"));
+	json_decref(no);
 out:
 	ctl_destroy(&c);
 	json_decref(req);

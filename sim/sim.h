@@ -181,14 +181,20 @@ json_t *ctl_probe(ctl_t *c, json_t *req, int64_t now_ms, int give_up_ms, char *e
  * in err. The socket holds one request at a time: any other call on this
  * ctl voids the ticket. */
 uint64_t ctl_post(ctl_t *c, json_t *req, int64_t now_ms, char *err, size_t errlen);
-/* The reply to ctl_post's request `ticket`, as ctl_call returns one; or
- * NULL with *pending set while it is still out and younger than
- * give_up_ms; or NULL with why in err: a bad reply, an error reply, a
- * void ticket, or no reply within give_up_ms (then the socket is dropped,
- * and the request is never sent again, since the node may still act on
- * it). Never blocks: the simulator keeps a request out at many nodes at
- * once and goes on with its schedule meanwhile. */
-json_t *ctl_collect(ctl_t *c, uint64_t ticket, int64_t now_ms, int give_up_ms, bool *pending,
+/* What became of a request ctl_post sent (ctl_collect). */
+enum ctl_outcome {
+	CTL_PENDING = 0,	/* still out, younger than give_up_ms */
+	CTL_ANSWERED,		/* the node answered (ok, or with an error) */
+	CTL_LOST		/* no answer within give_up_ms, or the ticket was
+				 * voided: the node may or may not have acted */
+};
+/* The reply to ctl_post's request `ticket`, as ctl_call returns one, with
+ * *outcome CTL_ANSWERED; or NULL with *outcome saying why: CTL_PENDING,
+ * CTL_ANSWERED (an error or bad reply, in err) or CTL_LOST (in err; the
+ * socket is dropped, and the request is never sent again, since the node
+ * may still act on it). Never blocks: the simulator keeps a request out at
+ * many nodes at once and goes on with its schedule meanwhile. */
+json_t *ctl_collect(ctl_t *c, uint64_t ticket, int64_t now_ms, int give_up_ms, int *outcome,
     char *err, size_t errlen);
 /* The ZeroMQ socket whose request is out, to zmq_poll for its reply; NULL
  * when none is out. */
