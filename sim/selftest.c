@@ -666,6 +666,20 @@ out:
 	slow_rep_close(&sr);
 }
 
+/* ctl_collect until its request is no longer pending (at most 5 s). */
+static json_t *collect_wait(ctl_t *c, uint64_t tk, int give_up_ms, int *outcome, char *e,
+    size_t elen)
+{
+	int64_t t0 = sim_mono_ms();
+	json_t *rep;
+
+	do {
+		usleep(10000);
+		rep = ctl_collect(c, tk, sim_mono_ms(), give_up_ms, outcome, e, elen);
+	} while (!rep && *outcome == CTL_PENDING && sim_mono_ms() - t0 < 5000);
+	return rep;
+}
+
 /* ctl_post and ctl_collect (how the simulator keeps actions out at many
  * nodes at once): the caller goes on while the request is out, takes the
  * reply when it comes, and a request is never sent twice. */
@@ -676,7 +690,6 @@ static void ctl_posts(void)
 	int outcome;
 	ctl_t *c = NULL;
 	json_t *req = json_pack("{s:s}", "cmd", "submit"), *rep = NULL;
-	int64_t t0;
 	uint64_t tk;
 
 	CHECK(req && slow_rep_open(&sr, "post", 300) == 0);
@@ -687,11 +700,7 @@ static void ctl_posts(void)
 	CHECK(tk != 0);
 	rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &outcome, e, sizeof(e));
 	CHECK(rep == NULL && outcome == CTL_PENDING);
-	t0 = sim_mono_ms();
-	while (!rep && outcome == CTL_PENDING && sim_mono_ms() - t0 < 5000) {
-		usleep(10000);
-		rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &outcome, e, sizeof(e));
-	}
+	rep = collect_wait(c, tk, 10000, &outcome, e, sizeof(e));
 	CHECK(rep && sr.got == 1 && json_integer_value(json_object_get(rep, "n")) == 1);
 	json_decref(rep);
 	CHECK(outcome == CTL_ANSWERED);
@@ -702,11 +711,7 @@ static void ctl_posts(void)
 	 * sent again (the node may yet act on it) */
 	sr.delay_ms = 1000;
 	tk = ctl_post(c, req, sim_mono_ms(), e, sizeof(e));
-	t0 = sim_mono_ms();
-	do {
-		usleep(20000);
-		rep = ctl_collect(c, tk, sim_mono_ms(), 200, &outcome, e, sizeof(e));
-	} while (!rep && outcome == CTL_PENDING && sim_mono_ms() - t0 < 5000);
+	rep = collect_wait(c, tk, 200, &outcome, e, sizeof(e));
 	CHECK(rep == NULL && outcome == CTL_LOST && strstr(e, "no reply in 200 ms"));
 	usleep(1200000);
 	CHECK(sr.got == 2);
@@ -723,11 +728,7 @@ static void ctl_posts(void)
 	 * not a lost request */
 	json_t *no = json_pack("{s:s}", "cmd", "refuse");
 	tk = ctl_post(c, no, sim_mono_ms(), e, sizeof(e));
-	t0 = sim_mono_ms();
-	do {
-		usleep(10000);
-		rep = ctl_collect(c, tk, sim_mono_ms(), 10000, &outcome, e, sizeof(e));
-	} while (!rep && outcome == CTL_PENDING && sim_mono_ms() - t0 < 5000);
+	rep = collect_wait(c, tk, 10000, &outcome, e, sizeof(e));
 	CHECK(rep == NULL && outcome == CTL_ANSWERED && !strcmp(e, "refused"));
 	json_decref(no);
 out:

@@ -25,14 +25,32 @@ if [ ! -x "$BUILD/sigmeshd" ] && [ -z "${SIGMESH_SIM_NODE:-}" ]; then
 fi
 out=$(mktemp -d /tmp/sim_small.XXXXXX)
 trap 'rm -rf "$out"' EXIT INT TERM
-"$sim" run --profile sim/profiles/small.txt --workload fy2014 --reports 60 --rate 10 \
-	--faults demo --seed 1 --settle 45 --out "$out/res" >"$out/log" 2>&1
-rc=$?
-if [ ! -f "$out/res/summary.json" ]; then
-	echo "FAIL sim_small_e2e: no summary (exit $rc)"
-	tail -n 30 "$out/log"
-	exit 1
-fi
+# sim_run NAME CHECK ARGS...: one sigmesh-sim run, summary in $out/NAME,
+# output in $out/NAME.log, exit status in rc; without a summary, CHECK
+# fails and sim_run returns 1
+sim_run() {
+	sr_name=$1
+	sr_check=$2
+	shift 2
+	"$sim" run "$@" --out "$out/$sr_name" >"$out/$sr_name.log" 2>&1
+	rc=$?
+	[ -f "$out/$sr_name/summary.json" ] && return 0
+	echo "FAIL $sr_check: no summary (exit $rc)"
+	tail -n 30 "$out/$sr_name.log"
+	return 1
+}
+# what every check below starts with: `from simcheck import *` gives the
+# summary (d, r = results, run), the run's exit status (rc) and check()
+cat >"$out/simcheck.py" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1])); r = d["results"]; run = d["run"]
+rc = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+def check(name, ok, why):
+    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, why)))
+EOF2
+export PYTHONPATH="$out"
+sim_run res sim_small_e2e --profile sim/profiles/small.txt --workload fy2014 --reports 60 \
+	--rate 10 --faults demo --seed 1 --settle 45 || exit 1
 # pull the figures out of summary.json
 get() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d["results"]
@@ -53,10 +71,8 @@ if [ -s "$out/res/latency.svg" ] && grep -q '<polyline' "$out/res/latency.svg"; 
 # the faults must really have happened, and every node they hit must have
 # come back complete; nothing crashed on its own
 python3 - "$out/res/summary.json" <<'EOF2'
-import json, sys
-d = json.load(open(sys.argv[1])); r = d["results"]; nodes = r["nodes"]
-def check(name, ok, why):
-    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, why)))
+from simcheck import *
+nodes = r["nodes"]
 kills = sum(n["kills"] for n in nodes); pauses = sum(n["pauses"] for n in nodes)
 stops = sum(n["stops"] for n in nodes)
 check("sim_small_faults_injected", kills >= 2 and pauses >= 2 and stops >= 1 and len(d.get("fault_plan", [])) == 4,
@@ -78,7 +94,7 @@ check("sim_small_counters", ov.get("copies_per_object", 0) >= 1.0 and ov["bytes_
       "node traffic counters missing: %s" % ov)
 EOF2
 if [ "$rc" -eq 0 ]; then echo "PASS sim_small_exit_status"; else
-	echo "FAIL sim_small_exit_status: sigmesh-sim exited $rc"; tail -n 25 "$out/log"; fi
+	echo "FAIL sim_small_exit_status: sigmesh-sim exited $rc"; tail -n 25 "$out/res.log"; fi
 
 # ---- trees carry everything: reconciliation too rare to help ----
 # Two SIGs joined by two bridge organizations, six chosen neighbours per
@@ -91,44 +107,26 @@ if [ "$rc" -eq 0 ]; then echo "PASS sim_small_exit_status"; else
 # It also comes up three nodes at a time (--start-wave 3), as a thousand-
 # node testnet does 64 at a time, so every node must be up before the
 # workload starts however the start was paced.
-"$sim" run --profile sim/profiles/bridged.txt --workload fy2014 --reports 60 --rate 10 \
-	--seed 4 --recon-ms 600000 --settle 15 --start-wave 3 --out "$out/tree" >"$out/tree.log" 2>&1
-rc=$?
-if [ -f "$out/tree/summary.json" ]; then
+if sim_run tree sim_tree_reaches_all --profile sim/profiles/bridged.txt --workload fy2014 \
+	--reports 60 --rate 10 --seed 4 --recon-ms 600000 --settle 15 --start-wave 3; then
 	python3 - "$out/tree/summary.json" "$rc" <<'EOF2'
-import json, sys
-d = json.load(open(sys.argv[1])); r = d["results"]; rc = int(sys.argv[2])
-def check(name, ok, why):
-    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, why)))
+from simcheck import *
 check("sim_tree_reaches_all", r["deliveries"]["missing"] == 0 and rc == 0,
       "%d of %d copies missing without reconciliation (exit %d)"
       % (r["deliveries"]["missing"], r["deliveries"]["expected"], rc))
 check("sim_tree_no_leaks", r["leaks"]["count"] == 0, "%d leaks" % r["leaks"]["count"])
-run = d["run"]
 check("sim_start_wave", run.get("start_wave") == 3 and run.get("start_wave_peak") == 3
       and all(n["starts"] >= 1 for n in r["nodes"]),
       "wave %s, at most %s nodes starting at once, starts %s"
       % (run.get("start_wave"), run.get("start_wave_peak"), [n["starts"] for n in r["nodes"]]))
 EOF2
-else
-	echo "FAIL sim_tree_reaches_all: no summary (exit $rc)"
-	tail -n 30 "$out/tree.log"
 fi
 
 # ---- 25 ms links on loopback (the relay: loopback has no netem) ----
-"$sim" run --profile sim/profiles/small.txt --workload fy2014 --reports 30 --rate 10 \
-	--seed 2 --settle 45 --link-delay 25 --out "$out/delay" >"$out/delay.log" 2>&1
-rc=$?
-if [ ! -f "$out/delay/summary.json" ]; then
-	echo "FAIL sim_small_link_delay: no summary (exit $rc)"
-	tail -n 30 "$out/delay.log"
-	exit 1
-fi
+sim_run delay sim_small_link_delay --profile sim/profiles/small.txt --workload fy2014 \
+	--reports 30 --rate 10 --seed 2 --settle 45 --link-delay 25 || exit 1
 python3 - "$out/delay/summary.json" "$rc" <<'EOF2'
-import json, sys
-d = json.load(open(sys.argv[1])); r = d["results"]; run = d["run"]; rc = int(sys.argv[2])
-def check(name, ok, why):
-    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, why)))
+from simcheck import *
 check("sim_small_delay_emulated", run["link_delay_ms"] == 25 and run["link_emulation"] == "relay"
       and run.get("relay", {}).get("bytes", 0) > 0,
       "links %s ms by %r, relay %s" % (run["link_delay_ms"], run["link_emulation"], run.get("relay")))
@@ -145,19 +143,10 @@ EOF2
 # at once (the throughput ceiling's workload): the simulator keeps an
 # action out at many nodes together, and everything still arrives, within
 # its audience only.
-"$sim" run --profile sim/profiles/small.txt --workload burst --reports 100 --seed 5 \
-	--settle 45 --out "$out/burst" >"$out/burst.log" 2>&1
-rc=$?
-if [ ! -f "$out/burst/summary.json" ]; then
-	echo "FAIL sim_small_burst: no summary (exit $rc)"
-	tail -n 30 "$out/burst.log"
-	exit 1
-fi
+sim_run burst sim_small_burst --profile sim/profiles/small.txt --workload burst --reports 100 \
+	--seed 5 --settle 45 || exit 1
 python3 - "$out/burst/summary.json" "$rc" <<'EOF2'
-import json, sys
-d = json.load(open(sys.argv[1])); r = d["results"]; run = d["run"]; rc = int(sys.argv[2])
-def check(name, ok, why):
-    print(("PASS %s" % name) if ok else ("FAIL %s: %s" % (name, why)))
+from simcheck import *
 check("sim_small_burst_all_submitted", r["objects"]["report"]["created"] == 100 and r["actions_failed"] == 0,
       "%d of 100 reports made, %d actions failed" % (r["objects"]["report"]["created"], r["actions_failed"]))
 check("sim_small_burst_concurrent", run.get("actions_out_peak", 0) > 1,
