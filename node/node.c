@@ -948,8 +948,9 @@ static void seed_direct(node_t *n, scope_entry *e, const uint8_t *obj,
  * five neighbours off the tree and three told, a node ranked last by all
  * of them for about one object in five and heard of it from none, so when
  * its tree parent was down it waited for reconciliation. With each
- * sender's own rank, one object in a hundred (test_lazy_rank counts both
- * on a 5-regular graph: 20.7% and 1.0%).
+ * sender's own rank, (1 - LAZY_FANOUT/5)^5 of them: one in a hundred with
+ * three told, one in thirteen with two (test_lazy_rank counts them on a
+ * 5-regular graph).
  */
 void node_lazy_rank(const uint8_t id[SM_ID_LEN], const uint8_t me[SM_ID_LEN], const uint8_t org[SM_ID_LEN],
     uint8_t out[8])
@@ -960,11 +961,15 @@ void node_lazy_rank(const uint8_t id[SM_ID_LEN], const uint8_t me[SM_ID_LEN], co
 /*
  * Announce e (IHAVE) to LAZY_FANOUT of the SIG neighbours off its tree:
  * those ranked lowest by node_lazy_rank, a different few for every object.
- * Announcing to all of them would cost each stored object about five more
- * frames per node (most of a testnet's CPU), to repair a tree edge that
- * rarely breaks; with three of five told by each neighbour holding it, a
- * node cut off from its tree parent still hears of the object from one of
- * them, and reconciliation covers the rest.
+ * Each one told is a frame that wakes two threads at the receiver, for a
+ * repair that is rarely needed: a tree neighbour known to be down is gone
+ * around eagerly (bypass), so IHAVE covers a parent that has only just
+ * failed, or a frame lost to a full queue. With two of five told by each
+ * neighbour holding it, such a node hears of the object from one of them
+ * 92% of the time, and reconciliation covers the rest. Telling three
+ * instead of two cost jcsip-2018 on a 2-core machine a third of its
+ * full-audience latency, and one instead of two gained little more
+ * (bench/NOTES.md, session 19).
  */
 static void announce_lazy(node_t *n, scope_entry *e, struct ranked *l, size_t k)
 {

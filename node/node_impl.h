@@ -235,7 +235,7 @@ void node_flush_peer(node_t *n, struct peer *p);
  * -DLAZY_FANOUT=64 tells all of them, as sigmeshd did before 2026-11-27,
  * for A/B runs (bench/NOTES.md) */
 #ifndef LAZY_FANOUT
-#define LAZY_FANOUT 3
+#define LAZY_FANOUT 2
 #endif
 /* The rank by which a node (me) picks which neighbours (org) it announces
  * object id to: the LAZY_FANOUT lowest. */
