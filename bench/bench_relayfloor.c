@@ -28,7 +28,9 @@
  *   - an object travels the breadth-first tree of its audience's links
  *     from its origin (one copy per member: sigmesh's trees give 1.08),
  *     and each relay that gets one sends a 64-byte announcement to up to
- *     LAZY other neighbours in the audience (sigmesh sends 3.05 per copy).
+ *     LAZY other neighbours in the audience (sigmeshd sent 3.05 per copy
+ *     when it told 3 SIG neighbours, and tells 2 since session 19: the
+ *     floor keeps 3, so it errs high, not low).
  *   - latency of an object: from its due time (not from when its origin
  *     got round to sending it) until its last audience member got it.
  * Rows report latency to the full audience for reports (p50 / p90 / p99,
