@@ -36,6 +36,7 @@
 #include "node/node_impl.h"
 #include "node/transport.h"
 #include "node/verify.h"
+#include "node/zwait.h"
 #include "proto/wire.h"
 #include <unistd.h>
 
@@ -2870,19 +2871,24 @@ int node_run(node_t *n)
 	 * neighbours not heard from otherwise) starts HELLO_MS later, so a
 	 * session with a peer starts from its greeting */
 	uint64_t last_ihave = 0, last_hello = now_ms(), house_every = HOUSEKEEP_MS;
+	int s_zap, s_rt, s_ctl, s_ver, rc = 0;
+	sm_err werr = {0};
+	zwait_t *w = zwait_new(&werr);	/* owned: the loop's wait (zwait.h) */
 
+	if (!w || (s_zap = zwait_socket(w, transport_zap(n->tp), &werr)) < 0 ||
+	    (s_rt = zwait_socket(w, transport_router(n->tp), &werr)) < 0 ||
+	    (s_ctl = zwait_socket(w, n->control, &werr)) < 0 ||
+	    (s_ver = zwait_fd(w, verify_fd(n->verify), &werr)) < 0) {
+		log_error("loop: %s", werr.msg);
+		zwait_destroy(&w);
+		return -1;
+	}
 	for (size_t i = 0; i < n->n_peers; i++)
 		if (n->peers[i]->neighbor)
 			send_hello(n, n->peers[i]);
 	dial_seeds(n);
 	while (!n->stop) {
-		zmq_pollitem_t items[4] = {
-			{ transport_zap(n->tp), 0, ZMQ_POLLIN, 0 },
-			{ transport_router(n->tp), 0, ZMQ_POLLIN, 0 },
-			{ n->control, 0, ZMQ_POLLIN, 0 },
-			{ NULL, verify_fd(n->verify), ZMQ_POLLIN, 0 },
-		};
-		bool backlog = false;
+		bool backlog = false, rt_in;
 		for (size_t i = 0; i < n->n_peers; i++) {
 			struct peer *p = n->peers[i];
 			if (p->n_backlog)
@@ -2891,44 +2897,58 @@ int node_run(node_t *n)
 		long timeout = backlog ? 1 : n->in_batch ? 2 :
 		    sleep_ms(n, now_ms(), last_ihave, last_hello + house_every);
 		/* while the workers are full, leave frames in ZeroMQ's queue */
-		if (verify_inflight(n->verify) >= MAX_INFLIGHT)
-			items[1].events = 0;
-		if (zmq_poll(items, 4, timeout) < 0) {
+		zwait_watch(w, s_rt, verify_inflight(n->verify) < MAX_INFLIGHT);
+		if (zwait_wait(w, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_error("poll: %s", zmq_strerror(errno));
+			rc = -1;
 			break;
 		}
-		if (items[0].revents & ZMQ_POLLIN)
+		if (zwait_ready(w, s_zap)) {
 			transport_zap_handle(n->tp);
-		if (items[1].revents & ZMQ_POLLIN) {
+			zwait_used(w, s_zap);
+		}
+		if ((rt_in = zwait_ready(w, s_rt))) {
 			/* a bounded slice per turn, so the control socket and
 			 * commits are never starved by a flood */
+			bool drained = false;
 			for (int k = 0; k < 512; k++) {
 				uint8_t org[SM_ID_LEN];
 				zmq_msg_t msg;
-				if (verify_inflight(n->verify) >= MAX_INFLIGHT ||
-				    transport_recv(n->tp, org, &msg) < 0)
+				if (verify_inflight(n->verify) >= MAX_INFLIGHT)
 					break;
+				if (transport_recv(n->tp, org, &msg) < 0) {
+					drained = true;
+					break;
+				}
 				on_frame(n, org, zmq_msg_data(&msg), zmq_msg_size(&msg));
 				zmq_msg_close(&msg);
 				if (n->n_pending >= NODE_BATCH)
 					break;
 			}
+			if (drained)
+				zwait_drained(w, s_rt);
+			else
+				zwait_used(w, s_rt);	/* more may wait: asked before the next sleep */
 		}
-		drain_verified(n);
+		/* a finished job signals the descriptor; none in flight and no
+		 * signal: nothing to take (and no read to reset it) */
+		if (zwait_ready(w, s_ver) || verify_inflight(n->verify))
+			drain_verified(n);
 		flush_all(n, false);	/* what drain_verified relayed */
 		uint64_t now = now_ms();
 		if (n->in_batch && (n->n_pending >= NODE_BATCH || now - n->batch_start_ms >= NODE_BATCH_MS ||
-		    (!(items[1].revents & ZMQ_POLLIN) && verify_inflight(n->verify) == 0))) {
+		    (!rt_in && verify_inflight(n->verify) == 0))) {
 			sm_err err = {0};
 			node_commit(n, &err);
 		}
-		if (items[2].revents & ZMQ_POLLIN) {
+		if (zwait_ready(w, s_ctl)) {
 			sm_err err = {0};
 			if (n->in_batch)
 				node_commit(n, &err);
 			control_handle(n);
+			zwait_used(w, s_ctl);
 		}
 		if (now - last_ihave >= IHAVE_FLUSH_MS) {
 			gossip_recon_due(n);
@@ -2970,5 +2990,6 @@ int node_run(node_t *n)
 	    (unsigned long long)n->c.dup_tree, (unsigned long long)n->c.sent_eager,
 	    (unsigned long long)n->c.sent_direct, (unsigned long long)n->c.sent_want,
 	    (unsigned long long)n->c.sent_with_release, (unsigned long long)n->c.recon_objects);
-	return 0;
+	zwait_destroy(&w);
+	return rc;
 }

@@ -35,7 +35,8 @@ typedef struct node node_t;
 /* Load keys, rosters and store from the configuration; bind sockets. */
 node_t *node_new(const config *cfg, sm_err *err);
 void node_destroy(node_t **n);
-/* Serve until node_stop (or SIGINT/SIGTERM handled by the caller). */
+/* Serve until node_stop (or SIGINT/SIGTERM handled by the caller).
+ * Returns 0 then, or -1 (logged) when the loop could not wait. */
 int node_run(node_t *n);
 void node_stop(node_t *n);
 

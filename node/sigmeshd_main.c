@@ -72,8 +72,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	node_run(running);
+	int rc = node_run(running) < 0 ? 1 : 0;
 	log_info("shutting down");
 	node_destroy(&running);
-	return 0;
+	return rc;
 }

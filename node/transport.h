@@ -41,8 +41,8 @@ void transport_destroy(transport_t **t);
 int transport_set_endpoint(transport_t *t, const uint8_t org[SM_ID_LEN], const char *endpoint,
     sm_err *err) __attribute__((warn_unused_result));
 
-void *transport_router(transport_t *t);	/* for zmq_poll, ZMQ_POLLIN */
-void *transport_zap(transport_t *t);	/* for zmq_poll, ZMQ_POLLIN */
+void *transport_router(transport_t *t);	/* watched by the node loop (zwait.h) */
+void *transport_zap(transport_t *t);	/* watched by the node loop (zwait.h) */
 /* Answer one pending ZAP request (call when transport_zap is readable). */
 void transport_zap_handle(transport_t *t);
 
