@@ -70,19 +70,27 @@ int zwait_fd(zwait_t *w, int fd, sm_err *err)
 	return add(w, NULL, fd, err);
 }
 
+static bool slot_ok(const zwait_t *w, int slot)
+{
+	return slot >= 0 && (size_t)slot < w->n;
+}
+
 void zwait_watch(zwait_t *w, int slot, bool on)
 {
-	w->on[slot] = on;
+	if (slot_ok(w, slot))
+		w->on[slot] = on;
 }
 
 void zwait_used(zwait_t *w, int slot)
 {
-	w->ask[slot] = true;
+	if (slot_ok(w, slot))
+		w->ask[slot] = true;
 }
 
 void zwait_drained(zwait_t *w, int slot)
 {
-	w->ask[slot] = false;
+	if (slot_ok(w, slot))
+		w->ask[slot] = false;
 }
 
 /* ZMQ_EVENTS of slot i: takes its pending commands, so afterwards the
@@ -165,5 +173,5 @@ int zwait_wait(zwait_t *w, long timeout_ms)
 
 bool zwait_ready(const zwait_t *w, int slot)
 {
-	return w->ready[slot];
+	return slot_ok(w, slot) && w->ready[slot];
 }

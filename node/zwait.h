@@ -55,7 +55,8 @@ void zwait_drained(zwait_t *w, int slot);
  * Returns the number of slots with input, 0 at the timeout, or -1 with
  * errno set (EINTR when a signal came). */
 int zwait_wait(zwait_t *w, long timeout_ms);
-/* Did the last zwait_wait find input on slot? */
+/* Did the last zwait_wait find input on slot? (The setters above and
+ * this ignore a slot that was never handed out.) */
 bool zwait_ready(const zwait_t *w, int slot);
 
 #endif

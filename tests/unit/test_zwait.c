@@ -225,6 +225,11 @@ static void test_zwait_bounds(void)
 		CHECK(zwait_fd(w, fds[0], &err) == i);
 	memset(&err, 0, sizeof(err));
 	CHECK(zwait_fd(w, fds[0], &err) < 0 && err.code == SM_EBOUND);
+	/* a slot that was never handed out is ignored, never indexed */
+	zwait_used(w, -1);
+	zwait_drained(w, ZWAIT_MAX);
+	zwait_watch(w, ZWAIT_MAX + 3, false);
+	CHECK(!zwait_ready(w, -1) && !zwait_ready(w, ZWAIT_MAX));
 	zwait_destroy(&w);
 	zwait_destroy(&w);	/* twice is harmless */
 	close(fds[0]);
