@@ -55,6 +55,11 @@ struct peer {
 	 * must not be taken for the peer opening one */
 	uint64_t sid_old[4];
 	unsigned sid_old_pos;
+	/* the peer's sessions we answered and then dropped (finished, gone
+	 * stale, failed, replaced): a late message of one is not the peer
+	 * opening a new session, and must not replace the one open now */
+	uint64_t resp_old[4];
+	unsigned resp_old_pos;
 	bool init_direct, resp_direct;	/* over the direct scope only (non-neighbours) */
 	uint64_t recon_started_ms;
 	uint64_t recon_due_ms;		/* run a session soon (deferred objects, greeting) */

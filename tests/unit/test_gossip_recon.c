@@ -3,6 +3,8 @@
  * a peer's pushed set once PUSH_DEDUP_MS (5 s) has passed, a drained
  * backlog array sized for a large catch-up, and our session with a peer
  * gone silent; and what gossip_recon_held counts of the sessions open.
+ * Late frames of sessions either side ended are dropped, not taken for
+ * new ones (PROTOCOL.md §11.5, "Ended sessions").
  * Held on, each grows a node's memory with every peer it ever
  * reconciled with (issue 6, the soak).
  *
@@ -206,6 +208,57 @@ static void t_late_answer_to_ended_session_ignored(void)
 	gossip_recon_free(&p);
 }
 
+/* A late message of the peer's session that we answered and dropped
+ * (stale, finished, failed, or replaced by its next one) is dropped too:
+ * it must not open a responder session, replace the open one, or count
+ * against the peer. A new session id is still answered. */
+static void t_late_message_of_dropped_peer_session_ignored(void)
+{
+	struct peer p = {0};
+	node_t n;
+	wire_frame f;
+	const uint8_t junk[] = { 0x93, 0x01, 0x02, 0x03 };
+	recon_t *open;
+
+	memset(&n, 0, sizeof(n));
+	memset(&f, 0, sizeof(f));
+	/* a session answered here is over an empty scope; the failure it
+	 * logs names the peer by its id (an empty federation) */
+	n.scope = scope_new();
+	n.fed = federation_new();
+	CHECK(n.scope && n.fed);
+	f.recon = junk;
+	f.recon_len = sizeof(junk);
+	/* dropped: its id stays in sid_resp */
+	p.sid_resp = 0x4444;
+	f.session = 0x4444;
+	gossip_recon_on_frame(&n, &p, &f);
+	CHECK(p.rs_resp == NULL && p.rejected == 0 && p.sid_resp == 0x4444);
+	/* replaced by the peer's next session, which stays open */
+	p.rs_resp = open = empty_session();
+	p.sid_resp = 0x5555;
+	p.resp_old[0] = 0x4444;
+	gossip_recon_on_frame(&n, &p, &f);
+	CHECK(p.rs_resp == open && p.sid_resp == 0x5555 && p.rejected == 0);
+	/* a new id is the peer opening a session: answered (here it is junk,
+	 * so it fails and counts once), and the session it replaced is
+	 * remembered */
+	f.session = 0x6666;
+	gossip_recon_on_frame(&n, &p, &f);
+	CHECK(p.sid_resp == 0x6666 && p.rejected == 1 && p.rs_resp == NULL);
+	bool kept = false;
+	for (size_t i = 0; i < 4; i++)
+		kept |= p.resp_old[i] == 0x5555;
+	CHECK(kept);
+	/* and its late messages are dropped in turn */
+	f.session = 0x5555;
+	gossip_recon_on_frame(&n, &p, &f);
+	CHECK(p.rejected == 1 && p.sid_resp == 0x6666);
+	federation_destroy(&n.fed);
+	scope_destroy(&n.scope);
+	gossip_recon_free(&p);
+}
+
 /* The periodic session between two neighbours: the lower org id starts it
  * every interval; the higher only after 1.5 intervals without a session
  * either way, so two nodes coming due together do not both start one. */
@@ -398,6 +451,7 @@ int main(void)
 	RUN(t_tick_drops_session_with_silent_peer);
 	RUN(t_pump_frees_large_drained_backlog);
 	RUN(t_late_answer_to_ended_session_ignored);
+	RUN(t_late_message_of_dropped_peer_session_ignored);
 	RUN(t_held_counts_sessions_and_copies);
 	RUN(t_periodic_session_is_lower_ids);
 	RUN(t_greeting_rules);
