@@ -549,7 +549,7 @@ static bool start_session(node_t *n, struct peer *p, bool force, bool direct)
 		return false;
 	}
 	if (p->sid_init)
-		p->sid_old[p->sid_old_pos++ % 4] = p->sid_init;
+		p->sid_old[p->sid_old_pos++ % SID_OLD] = p->sid_init;
 	randombytes_buf(&p->sid_init, sizeof(p->sid_init));
 	p->recon_started_ms = now;
 	p->last_recon_ms = now;
@@ -565,36 +565,23 @@ bool gossip_recon_maybe_start(node_t *n, struct peer *p, bool force)
 	return start_session(n, p, force, !p->neighbor);
 }
 
-/* Is sid one of our sessions with p that has ended (given up as stale, or
- * replaced)? A slow peer's answer to it arrives after we gave up; taken
- * as the peer opening a session, it failed as "mode not allowed from the
- * initiator" and counted against the peer. */
-static bool ended_own_session(const struct peer *p, uint64_t sid)
+/* Has session sid of one role ended here: the current id (cur) with its
+ * session (rs) gone, or one of the last SID_OLD ids replaced? A late frame
+ * of such a session, taken for the peer opening one, failed as "mode not
+ * allowed from the initiator" and counted against the peer. Our own
+ * sessions: a slow peer's answer after we gave up. The peer's: its next
+ * message after we dropped its session (RECON_STALE_MS of silence from an
+ * overloaded peer; 49 such warnings in one scale-1000 run, bench/NOTES.md
+ * session 20). Dropped, the other side's session goes stale and it starts
+ * a new one. */
+static bool session_ended(uint64_t sid, uint64_t cur, const recon_t *rs, const uint64_t old[SID_OLD])
 {
 	if (!sid)
 		return false;
-	if (sid == p->sid_init && !p->rs_init)
+	if (sid == cur && !rs)
 		return true;
-	for (size_t i = 0; i < sizeof(p->sid_old) / sizeof(p->sid_old[0]); i++)
-		if (sid == p->sid_old[i])
-			return true;
-	return false;
-}
-
-/* Is sid a session of p's that we answered and dropped? Its next message
- * after we dropped it (we gave up after RECON_STALE_MS of silence from an
- * overloaded peer, or finished first) was taken as the peer opening a
- * session, and failed as "mode not allowed from the initiator" (49 such
- * warnings in one scale-1000 run, bench/NOTES.md session 20). Dropped
- * here, the peer's own session goes stale and it starts a new one. */
-static bool ended_peer_session(const struct peer *p, uint64_t sid)
-{
-	if (!sid)
-		return false;
-	if (sid == p->sid_resp && !p->rs_resp)
-		return true;
-	for (size_t i = 0; i < sizeof(p->resp_old) / sizeof(p->resp_old[0]); i++)
-		if (sid == p->resp_old[i])
+	for (size_t i = 0; i < SID_OLD; i++)
+		if (sid == old[i])
 			return true;
 	return false;
 }
@@ -609,16 +596,16 @@ void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f)
 
 	if (p->rs_init && f->session == p->sid_init) {
 		rs = &p->rs_init;
-	} else if (ended_own_session(p, f->session)) {
+	} else if (session_ended(f->session, p->sid_init, p->rs_init, p->sid_old)) {
 		return;		/* a late answer to a session of ours that ended */
-	} else if (ended_peer_session(p, f->session)) {
+	} else if (session_ended(f->session, p->sid_resp, p->rs_resp, p->resp_old)) {
 		return;		/* a late message of the peer's that we dropped */
 	} else {
 		if (!p->rs_resp || f->session != p->sid_resp) {
 			/* the peer starts a session: answer as responder, over
 			 * the set it names */
 			if (p->sid_resp)
-				p->resp_old[p->resp_old_pos++ % 4] = p->sid_resp;
+				p->resp_old[p->resp_old_pos++ % SID_OLD] = p->sid_resp;
 			recon_destroy(&p->rs_resp);
 			p->resp_direct = f->recon_direct;
 			if (!(p->rs_resp = session(n, p, p->resp_direct, &err))) {

@@ -14,6 +14,7 @@
 #include "proto/wire.h"
 
 #define TREE_FANOUT 4		/* children per node in a SIG's dissemination tree */
+#define SID_OLD 4		/* ended session ids remembered per role and peer (PROTOCOL.md 11.5) */
 
 struct outobj {
 	uint8_t *obj;			/* owned copy */
@@ -53,12 +54,12 @@ struct peer {
 	uint64_t sid_init, sid_resp;
 	/* our earlier session ids: a late answer to a session we gave up on
 	 * must not be taken for the peer opening one */
-	uint64_t sid_old[4];
+	uint64_t sid_old[SID_OLD];
 	unsigned sid_old_pos;
 	/* the peer's sessions we answered and then dropped (finished, gone
 	 * stale, failed, replaced): a late message of one is not the peer
 	 * opening a new session, and must not replace the one open now */
-	uint64_t resp_old[4];
+	uint64_t resp_old[SID_OLD];
 	unsigned resp_old_pos;
 	bool init_direct, resp_direct;	/* over the direct scope only (non-neighbours) */
 	uint64_t recon_started_ms;

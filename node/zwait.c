@@ -106,6 +106,8 @@ static int events_in(zwait_t *w, size_t i)
 	return (ev & ZMQ_POLLIN) != 0;
 }
 
+/* Monotonic, unlike now_ms (wall time, for timestamps): a clock step must
+ * not stretch or cut a wait. */
 static uint64_t mono_ms(void)
 {
 	struct timespec ts;
