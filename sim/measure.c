@@ -352,6 +352,10 @@ static json_t *s_status_int(const sim_node *nd, const char *key)
 	return json_is_integer(v) ? json_integer(json_integer_value(v)) : json_null();
 }
 
+/* a node's duplicate counters, by the path the copy came on */
+#define DUP_PATHS 5
+static const char *const dup_path[DUP_PATHS] = { "dup_tree", "dup_graft", "dup_recon", "dup_origin", "dup_foreign" };
+
 static const char *const kind_names[EV_N] = { "report", "release", "sighting", "retraction" };
 
 json_t *measure_results(measure *m, const testnet *t)
@@ -370,7 +374,8 @@ json_t *measure_results(measure *m, const testnet *t)
 	json_t *lat = json_object(), *cmp_j = json_object(), *pt = json_object(), *kinds = json_object();
 	json_t *nodes = json_array(), *fol = json_object();
 	double cpu_tot = 0, rss_max = 0, rss_sum = 0;
-	long long store_tot = 0, dup_tot = 0, recv_tot = 0, sent_tot = 0, frames_tot = 0, ihave_tot = 0;
+	long long store_tot = 0, dup_tot = 0, recv_tot = 0, sent_tot = 0, frames_tot = 0, ihave_tot = 0, rpush_tot = 0;
+	long long dup_path_tot[DUP_PATHS] = {0};
 	bool dup_known = false;
 	/* per recipient's home SIG: report deliveries and their latencies */
 	int ns = p->n_sigs;
@@ -572,10 +577,18 @@ json_t *measure_results(measure *m, const testnet *t)
 		sent_tot += json_integer_value(bs);
 		{
 			json_t *fs = s_status_int(nd, "frames_sent"), *ih = s_status_int(nd, "sent_ihave");
+			json_t *rp = s_status_int(nd, "recon_objects");
+			for (int k = 0; k < DUP_PATHS; k++) {
+				json_t *v = s_status_int(nd, dup_path[k]);
+				dup_path_tot[k] += json_integer_value(v);
+				json_decref(v);
+			}
 			frames_tot += json_integer_value(fs);
 			ihave_tot += json_integer_value(ih);
+			rpush_tot += json_integer_value(rp);
 			json_decref(fs);
 			json_decref(ih);
+			json_decref(rp);
 		}
 		json_array_append_new(nodes, json_pack("{s:s, s:o, s:i, s:f, s:i, s:o, s:I, s:o, s:o, s:o, s:o, s:i, s:i, s:i, s:i, s:i, s:I}",
 		    "name", nd->name, "sigs", sigs, "port", nd->port, "cpu_s", cpu,
@@ -593,6 +606,9 @@ json_t *measure_results(measure *m, const testnet *t)
 		/* reconciliation sessions it started, and with how many neighbours */
 		json_object_set_new(row, "recon_sessions", s_status_int(nd, "recon_sessions"));
 		json_object_set_new(row, "neighbors", s_status_int(nd, "neighbors"));
+		/* objects it pushed to neighbours that a session found lacking
+		 * them: the reconciliation share of the copies */
+		json_object_set_new(row, "recon_objects", s_status_int(nd, "recon_objects"));
 	}
 	long exp_all = 0, got_all = 0;
 	for (int k = 0; k < EV_N; k++) {
@@ -665,6 +681,13 @@ json_t *measure_results(measure *m, const testnet *t)
 		json_object_set_new(ov, "frames_sent_total", json_integer(frames_tot));
 		json_object_set_new(ov, "frames_sent_per_object_received", json_real((double)frames_tot / recv_tot));
 		json_object_set_new(ov, "ihave_sent_per_object_received", json_real((double)ihave_tot / recv_tot));
+		json_object_set_new(ov, "recon_pushed_per_object_received", json_real((double)rpush_tot / recv_tot));
+		/* where the surplus copies came from, per object received, as
+		 * the receivers classed them (node.c count_duplicate) */
+		json_t *by = json_object();
+		for (int k = 0; k < DUP_PATHS; k++)
+			json_object_set_new(by, dup_path[k] + 4, json_real((double)dup_path_tot[k] / recv_tot));
+		json_object_set_new(ov, "duplicates_per_object_by_path", by);
 	}
 	if (res)
 		json_object_set_new(json_object_get(res, "overhead"), "report_body_bytes_mean",
