@@ -490,14 +490,16 @@ static json_t *cmd_peers(node_t *n)
  * tell growth that tracks objects held from growth that tracks time. */
 static json_t *memory_json(node_t *n)
 {
-	size_t pushed = 0, pushed_cap = 0, backlog_cap = 0, out_cap = 0, ihave_cap = 0;
+	size_t pushed = 0, pushed_cap = 0, offered = 0, offered_cap = 0, backlog_cap = 0, out_cap = 0, ihave_cap = 0;
 	size_t neighbors = 0, owed = 0, sessions, session_items, silent_sessions;
 	json_t *o;
 
 	for (size_t i = 0; i < n->n_peers; i++) {
 		const struct peer *p = n->peers[i];
-		pushed += p->n_pushed;
-		pushed_cap += p->cap_pushed;
+		pushed += p->pushed.n;
+		pushed_cap += p->pushed.cap;
+		offered += p->offered[0].n + p->offered[1].n;
+		offered_cap += p->offered[0].cap + p->offered[1].cap;
 		backlog_cap += p->cap_backlog;
 		out_cap += p->cap_out;
 		ihave_cap += p->cap_ihave;
@@ -513,6 +515,8 @@ static json_t *memory_json(node_t *n)
 	    "pending_cap", (json_int_t)n->cap_pending, "parked_cap", (json_int_t)n->cap_parked);
 	/* each peer with a live connection costs ZeroMQ tens of kB (pipes,
 	 * CURVE engine): neighbours and owed peers keep their DEALER open */
+	json_object_set_new(o, "offered", json_integer((json_int_t)offered));
+	json_object_set_new(o, "offered_cap", json_integer((json_int_t)offered_cap));
 	json_object_set_new(o, "neighbors", json_integer((json_int_t)neighbors));
 	json_object_set_new(o, "owed", json_integer((json_int_t)owed));
 	json_object_set_new(o, "recon_sessions_held", json_integer((json_int_t)sessions));
@@ -590,6 +594,7 @@ static json_t *cmd_status(node_t *n)
 	    "bytes_sent", (json_int_t)ts->bytes_out, "bytes_received", (json_int_t)ts->bytes_in,
 	    "send_dropped", (json_int_t)ts->send_dropped, "zap_refused", (json_int_t)ts->zap_refused,
 	    "recon_sessions", (json_int_t)c->recon_sessions, "recon_objects", (json_int_t)c->recon_objects));
+	json_object_set_new(out, "recon_skipped", json_integer((json_int_t)c->recon_skipped));
 	json_object_update_new(out, json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "dup_graft", (json_int_t)c->dup_graft, "dup_recon", (json_int_t)c->dup_recon, "dup_origin", (json_int_t)c->dup_origin, "dup_foreign", (json_int_t)c->dup_foreign, "dup_tree", (json_int_t)c->dup_tree,
 	    "sent_eager", (json_int_t)c->sent_eager, "sent_direct", (json_int_t)c->sent_direct, "sent_want", (json_int_t)c->sent_want, "sent_with_release", (json_int_t)c->sent_with_release));
 	json_object_update_new(out, json_pack("{s:I, s:I, s:I, s:I, s:I}", "sent_ihave", (json_int_t)c->sent_ihave,

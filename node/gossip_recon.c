@@ -130,71 +130,111 @@ static int cmp_send_order(const void *a, const void *b)
 }
 
 #define PUSH_DEDUP_MS 5000	/* how long a pushed object is not pushed again */
-/* The pushed set starts small (a session usually finds a handful of
- * objects missing) and is dropped once PUSH_DEDUP_MS has passed: kept
- * until the next push, a set sized for one catch-up stayed allocated for
- * every peer ever reconciled with. */
-#define PUSHED_MIN_CAP 64
+/* The pushed set is dropped once PUSH_DEDUP_MS has passed: kept until
+ * the next push, a set sized for one catch-up stayed allocated for every
+ * peer ever reconciled with. */
 /* A drained backlog larger than this is freed rather than kept for the
  * next session (its array is sized for the largest catch-up so far). */
 #define BACKLOG_KEEP 256
 
-static size_t ptr_hash(const scope_entry *e, size_t cap)
-{
-	uint64_t h;
+/*
+ * What a session finds the peer lacking is often on its way to it: an
+ * object sent on down a tree, announced, or queued by another session a
+ * moment ago, still in a queue or being verified at the peer when its set
+ * was taken. Pushed again, it arrives twice. With sessions every 2 s, 0.36
+ * of the 0.45 surplus copies per node per object on jcsip-2018 were such
+ * pushes (bench/NOTES.md, session 21). So what went to a peer lately is
+ * not pushed to it: the objects it was offered (gossip_recon_offered) in
+ * the last OFFER_GEN_MS to twice that, kept in two generations that
+ * gossip_recon_tick rotates. A copy that was lost after all (a full queue
+ * at the peer, a connection that dropped it) is pushed by the first
+ * session after the window, and a failed send or a peer's restart clears
+ * the window at once (gossip_recon_offer_lost). In flight on a busy
+ * 2-core machine an object takes a few seconds at most; the window is
+ * about that, so a repair waits at most 10 s more.
+ */
+#define OFFER_GEN_MS 5000
 
-	memcpy(&h, e->msg.id, sizeof(h));
-	return (size_t)h & (cap - 1);
+void gossip_recon_offered(struct peer *p, const scope_entry *e)
+{
+	(void)ptrset_add(&p->offered[0], e);	/* no memory: at worst a duplicate push */
 }
 
-/* Add e to p's pushed set; false if it was there already. */
-static bool pushed_add(struct peer *p, scope_entry *e)
+void gossip_recon_offer_lost(struct peer *p)
 {
-	if ((p->n_pushed + 1) * 2 > p->cap_pushed) {
-		size_t cap = p->cap_pushed ? 2 * p->cap_pushed : PUSHED_MIN_CAP;
-		scope_entry **x = calloc(cap, sizeof(*x));
-		if (!x)
-			return true;	/* no memory: at worst a duplicate push */
-		for (size_t i = 0; i < p->cap_pushed; i++) {
-			scope_entry *o = p->pushed[i];
-			if (!o)
-				continue;
-			size_t j = ptr_hash(o, cap);
-			while (x[j])
-				j = (j + 1) & (cap - 1);
-			x[j] = o;
+	ptrset_clear(&p->offered[0]);
+	ptrset_clear(&p->offered[1]);
+}
+
+static bool offered(const struct peer *p, const scope_entry *e)
+{
+	return ptrset_has(&p->offered[0], e) || ptrset_has(&p->offered[1], e);
+}
+
+/*
+ * The same race without a send of ours: an object that reached this node
+ * a moment ago is reaching the peer too, down its own tree, while a
+ * session between us runs. So a session does not push to a neighbour
+ * what arrived here in the last RECON_FRESH_MS (to a second more), if the
+ * neighbour was up all that time (present_seq: the gossip paths offered
+ * it the object). A neighbour that lacks it after all gets it from the
+ * next session, one interval later. Over the direct scope nothing is
+ * skipped: no tree carries those objects, and a debt is settled by the
+ * first session that completes (node.c settle_owed).
+ */
+#define RECON_FRESH_MS 2000
+
+void gossip_recon_heard(node_t *n, struct peer *p)
+{
+	if (!p->prev_seen_ms || p->last_seen_ms - p->prev_seen_ms > GREET_SILENCE_MS)
+		p->present_seq = n->arrived_last;
+}
+
+/* Objects with an arrival sequence above this arrived in the last
+ * RECON_FRESH_MS or so: the newest sample at least that old. With none
+ * that old (the node is young), the oldest sample, which errs towards
+ * pushing; with no sample yet, nothing counts as fresh. */
+static uint64_t fresh_floor(const node_t *n, uint64_t now)
+{
+	uint64_t floor = UINT64_MAX, best = 0, oldest = UINT64_MAX;
+	size_t k = sizeof(n->arrived_at) / sizeof(n->arrived_at[0]);
+
+	for (size_t i = 0; i < k; i++) {
+		uint64_t ms = n->arrived_at[i].ms;
+		if (!ms)
+			continue;
+		if (ms + RECON_FRESH_MS <= now && ms >= best) {
+			best = ms;
+			floor = n->arrived_at[i].seq;
 		}
-		free(p->pushed);
-		p->pushed = x;
-		p->cap_pushed = cap;
 	}
-	size_t j = ptr_hash(e, p->cap_pushed);
-	while (p->pushed[j]) {
-		if (p->pushed[j] == e)
-			return false;
-		j = (j + 1) & (p->cap_pushed - 1);
-	}
-	p->pushed[j] = e;
-	p->n_pushed++;
-	return true;
+	if (best)
+		return floor;
+	for (size_t i = 0; i < k; i++)
+		if (n->arrived_at[i].ms && n->arrived_at[i].ms < oldest) {
+			oldest = n->arrived_at[i].ms;
+			floor = n->arrived_at[i].seq;
+		}
+	return floor;
 }
 
-static void pushed_clear(struct peer *p)
+static void offered_rotate(struct peer *p, uint64_t now)
 {
-	free(p->pushed);
-	p->pushed = NULL;
-	p->n_pushed = p->cap_pushed = 0;
+	if (now - p->offered_rot_ms < OFFER_GEN_MS)
+		return;
+	ptrset_clear(&p->offered[1]);
+	p->offered[1] = p->offered[0];
+	p->offered[0] = (ptrset){0};
+	p->offered_rot_ms = now;
 }
 
-/* Queue the objects the peer lacks, releases first, then reports, then
- * the rest; gossip_recon_pump sends them. */
-static void push_have(node_t *n, struct peer *p, const recon_ids *have)
+size_t gossip_recon_queue(node_t *n, struct peer *p, const recon_ids *have, bool direct)
 {
 	size_t start;
-	uint64_t now = now_ms();
+	uint64_t now = now_ms(), fresh = UINT64_MAX;
 
 	if (!have->n)
-		return;
+		return 0;
 	/* drop what was sent already */
 	if (p->backlog_pos) {
 		memmove(p->backlog, p->backlog + p->backlog_pos,
@@ -205,26 +245,36 @@ static void push_have(node_t *n, struct peer *p, const recon_ids *have)
 	/* what was pushed a while ago and is still missing at the peer (it
 	 * could not store it: full map or disk, a crash) is pushed again */
 	if (!p->n_backlog && now - p->last_push_ms > PUSH_DEDUP_MS)
-		pushed_clear(p);
+		ptrset_clear(&p->pushed);
 	if (p->n_backlog + have->n > p->cap_backlog) {
 		size_t cap = p->n_backlog + have->n;
 		scope_entry **x = realloc(p->backlog, cap * sizeof(*x));
 		if (!x)
-			return;		/* the next session tries again */
+			return 0;	/* the next session tries again */
 		p->backlog = x;
 		p->cap_backlog = cap;
+	}
+	if (!direct && p->neighbor) {
+		fresh = fresh_floor(n, now);
+		if (fresh < p->present_seq)
+			fresh = p->present_seq;
 	}
 	start = p->n_backlog;
 	for (size_t i = 0; i < have->n; i++) {
 		scope_entry *e = scope_get(n->scope, have->id[i]);
-		if (e && pushed_add(p, e))
+		if (!e || offered(p, e) || e->arrival > fresh) {
+			n->c.recon_skipped += e != NULL;
+			continue;
+		}
+		/* queued already (no memory for the set: at worst a duplicate) */
+		if (ptrset_add(&p->pushed, e) != 0)
 			p->backlog[p->n_backlog++] = e;
 	}
 	if (p->n_backlog > start)
 		p->last_push_ms = now;
 	if (p->n_backlog - start > 1)	/* qsort needs a valid pointer even for 0 items */
 		qsort(p->backlog + start, p->n_backlog - start, sizeof(*p->backlog), cmp_send_order);
-	gossip_recon_pump(n, p);
+	return p->n_backlog - start;
 }
 
 #define PUMP_FRAMES 8		/* OBJECTS frames per peer per loop turn */
@@ -239,6 +289,7 @@ bool gossip_recon_pump(node_t *n, struct peer *p)
 	for (int f = 0; f < PUMP_FRAMES && p->backlog_pos < p->n_backlog; f++) {
 		const uint8_t *objs[WIRE_MAX_OBJECTS];
 		uint8_t *own[WIRE_MAX_OBJECTS];
+		const scope_entry *sent[WIRE_MAX_OBJECTS];
 		size_t lens[WIRE_MAX_OBJECTS], bytes = 0, flen = 0, i = p->backlog_pos;
 		uint32_t k = 0;
 
@@ -253,6 +304,7 @@ bool gossip_recon_pump(node_t *n, struct peer *p)
 			if (!(obj = store_get(n->store, e->msg.id, NULL, &len, NULL)))
 				continue;
 			own[k] = obj;
+			sent[k] = e;
 			objs[k] = obj;
 			lens[k++] = len;
 			bytes += len;
@@ -270,6 +322,8 @@ bool gossip_recon_pump(node_t *n, struct peer *p)
 			break;
 		}
 		p->backlog_stalled_ms = 0;
+		for (uint32_t j = 0; j < k; j++)
+			gossip_recon_offered(p, sent[j]);
 		p->objects_out += k;
 		n->c.recon_objects += k;
 		p->backlog_pos = i;
@@ -494,7 +548,8 @@ void gossip_recon_held(const node_t *n, size_t *sessions, size_t *items, size_t 
 
 void gossip_recon_forget_pushed(struct peer *p)
 {
-	pushed_clear(p);
+	ptrset_clear(&p->pushed);
+	gossip_recon_offer_lost(p);
 }
 
 void gossip_recon_free(struct peer *p)
@@ -504,7 +559,8 @@ void gossip_recon_free(struct peer *p)
 	free(p->backlog);
 	p->backlog = NULL;
 	p->n_backlog = p->backlog_pos = p->cap_backlog = 0;
-	pushed_clear(p);
+	ptrset_clear(&p->pushed);
+	gossip_recon_offer_lost(p);
 }
 
 /*
@@ -631,7 +687,10 @@ void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f)
 	}
 	n->catchup_need += need.n;
 	recon_ids_free(&need);
-	push_have(n, p, &have);
+	if (have.n) {
+		gossip_recon_queue(n, p, &have, rs == &p->rs_init ? p->init_direct : p->resp_direct);
+		gossip_recon_pump(n, p);
+	}
 	recon_ids_free(&have);
 	if (out) {
 		node_send(n, p, wire_recon(f->session, recon_done(*rs), rs == &p->rs_init ? p->init_direct :
@@ -650,6 +709,10 @@ void gossip_recon_tick(node_t *n)
 {
 	uint64_t now = now_ms();
 
+	n->arrived_at[n->arrived_pos].ms = now;
+	n->arrived_at[n->arrived_pos].seq = n->arrived_last;
+	n->arrived_pos = (n->arrived_pos + 1) % (sizeof(n->arrived_at) / sizeof(n->arrived_at[0]));
+
 	for (size_t i = 0; i < n->n_peers; i++) {
 		struct peer *p = n->peers[i];
 		if (p->rs_resp && now - p->last_seen_ms > RECON_STALE_MS)
@@ -659,10 +722,11 @@ void gossip_recon_tick(node_t *n)
 		if (p->rs_init && now - p->recon_started_ms > RECON_STALE_MS &&
 		    now - p->last_seen_ms > RECON_STALE_MS)
 			recon_destroy(&p->rs_init);
-		/* the same condition push_have clears it on, checked here too
+		/* the same condition gossip_recon_queue clears it on, checked here too
 		 * so an idle peer does not hold its set until its next push */
-		if (p->pushed && !p->n_backlog && now - p->last_push_ms > PUSH_DEDUP_MS)
-			pushed_clear(p);
+		if (p->pushed.n && !p->n_backlog && now - p->last_push_ms > PUSH_DEDUP_MS)
+			ptrset_clear(&p->pushed);
+		offered_rotate(p, now);
 		/* a peer never heard from gets its first session when it
 		 * greets us (gossip_recon_on_greeting) */
 		if (p->neighbor && p->last_seen_ms && !p->recon_due_ms)

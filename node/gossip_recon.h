@@ -26,6 +26,12 @@ bool gossip_recon_periodic_due(const uint8_t me[SM_ID_LEN], const struct peer *p
     uint64_t now);
 /* Send the next frames of p's backlog; true while some remains. */
 bool gossip_recon_pump(node_t *n, struct peer *p);
+/* Queue for p the objects a session (over the direct scope or not) found
+ * it lacking, releases first, then reports, then the rest, except those
+ * queued already, offered to it lately, or fresh here (RECON_FRESH_MS in
+ * gossip_recon.c); gossip_recon_pump sends them. Returns how many were
+ * queued. */
+size_t gossip_recon_queue(node_t *n, struct peer *p, const recon_ids *have, bool direct);
 /* What a node does when peer p greets it (its HELLO), by the rules in
  * PROTOCOL.md "Catch-up"; gossip_recon_on_greeting does it. */
 typedef enum greet_action {
@@ -64,14 +70,25 @@ void gossip_recon_on_frame(node_t *n, struct peer *p, const wire_frame *f);
  * longer than a session may stay quiet (they wait to go stale). */
 void gossip_recon_held(const node_t *n, size_t *sessions, size_t *items, size_t *silent);
 /* Once a second: start the sessions due, drop a responder session and our
- * own with a peer silent for RECON_STALE_MS, and drop pushed sets older
- * than PUSH_DEDUP_MS (each holds a pointer per object pushed). */
+ * own with a peer silent for RECON_STALE_MS, drop pushed sets older
+ * than PUSH_DEDUP_MS (each holds a pointer per object pushed), and age
+ * the offered sets. */
 void gossip_recon_tick(node_t *n);
 /* Start the sessions gossip_recon_soon asked for, when due. */
 void gossip_recon_due(node_t *n);
 void gossip_recon_free(struct peer *p);
-/* The peer restarted: what we pushed to it before may not have been
- * stored, so it may be pushed again. */
+/* The peer restarted: what we pushed or offered to it before may not
+ * have been stored, so it may be pushed again. */
 void gossip_recon_forget_pushed(struct peer *p);
+/* e went to p, or was announced to it (queued for its next frame): a
+ * session in the next few seconds does not push it (see OFFER_GEN_MS in
+ * gossip_recon.c). */
+void gossip_recon_offered(struct peer *p, const scope_entry *e);
+/* A frame from p was taken in (last_seen_ms and prev_seen_ms set): after a
+ * silence, it counts as present from now on (see RECON_FRESH_MS). */
+void gossip_recon_heard(node_t *n, struct peer *p);
+/* A send to p failed, or its DEALER was redialled (dropping what was
+ * queued): what it was offered may not reach it. */
+void gossip_recon_offer_lost(struct peer *p);
 
 #endif

@@ -530,7 +530,8 @@ static void dial_seeds(node_t *n)
 
 /* ---- sending ---------------------------------------------------------- */
 
-static void queue_obj(struct peer *p, const uint8_t *obj, size_t len)
+/* Queue e (its encoding obj) for p's next frame. */
+static void queue_obj(struct peer *p, const scope_entry *e, const uint8_t *obj, size_t len)
 {
 	if (p->n_out == p->cap_out) {
 		size_t c = p->cap_out ? 2 * p->cap_out : 16;
@@ -546,9 +547,10 @@ static void queue_obj(struct peer *p, const uint8_t *obj, size_t len)
 	memcpy(copy, obj, len);
 	p->out[p->n_out].obj = copy;
 	p->out[p->n_out++].len = len;
+	gossip_recon_offered(p, e);
 }
 
-static void queue_ihave(struct peer *p, const uint8_t id[SM_ID_LEN])
+static void queue_ihave(struct peer *p, const scope_entry *e)
 {
 	if (p->n_ihave == p->cap_ihave) {
 		size_t c = p->cap_ihave ? 2 * p->cap_ihave : 64;
@@ -560,7 +562,8 @@ static void queue_ihave(struct peer *p, const uint8_t id[SM_ID_LEN])
 		p->ihave = x;
 		p->cap_ihave = c;
 	}
-	memcpy(p->ihave[p->n_ihave++], id, SM_ID_LEN);
+	memcpy(p->ihave[p->n_ihave++], e->msg.id, SM_ID_LEN);
+	gossip_recon_offered(p, e);
 }
 
 int node_send(node_t *n, struct peer *p, uint8_t *frame, const size_t *len)
@@ -595,6 +598,8 @@ static void flush_objects(node_t *n, struct peer *p)
 		}
 		if (node_send(n, p, wire_objects(objs, lens, (uint32_t)k, &flen), &flen) == 0)
 			p->objects_out += k;
+		else
+			gossip_recon_offer_lost(p);
 		i += k;
 	}
 	for (size_t j = 0; j < p->n_out; j++)
@@ -610,20 +615,11 @@ static void flush_ihave(node_t *n, struct peer *p)
 		size_t k = p->n_ihave - i < WIRE_MAX_IDS ? p->n_ihave - i : WIRE_MAX_IDS;
 		if (node_send(n, p, wire_ids(WIRE_IHAVE, p->ihave + i, (uint32_t)k, false, &flen), &flen) == 0)
 			n->c.sent_ihave += k;
+		else
+			gossip_recon_offer_lost(p);
 		i += k;
 	}
 	p->n_ihave = 0;
-}
-
-void node_queue_obj(struct peer *p, const uint8_t *obj, size_t len)
-{
-	queue_obj(p, obj, len);
-}
-
-void node_flush_peer(node_t *n, struct peer *p)
-{
-	if (p->n_out)
-		flush_objects(n, p);
 }
 
 static void flush_all(node_t *n, bool ihave_too)
@@ -723,13 +719,13 @@ static bool eager_over(node_t *n, uint32_t entered, scope_entry *r, const struct
  * relay that gets both, release first, forwards the report before it
  * takes in the parked release, when the report is not its to send on
  * yet, so it travels with the release. */
-static void push(node_t *n, struct peer *p, scope_entry *r, const uint8_t *obj, size_t len,
+static void push(node_t *n, struct peer *p, scope_entry *e, scope_entry *r, const uint8_t *obj, size_t len,
     const uint8_t *report_obj, size_t report_len, const sm_members *mem)
 {
-	queue_obj(p, obj, len);
+	queue_obj(p, e, obj, len);
 	n->c.sent_eager++;
 	if (report_obj && !tlp_may_receive(&r->msg.u.report, NULL, 0, p->org, mem)) {
-		queue_obj(p, report_obj, report_len);
+		queue_obj(p, r, report_obj, report_len);
 		n->c.sent_with_release++;
 	}
 }
@@ -805,7 +801,7 @@ static void link_around(node_t *n, const struct xlink *l, scope_entry *e, scope_
 	if (!to || same(to, orig) || !scope_may_forward(n->scope, e, node_me(n), to, mem) ||
 	    !(p = node_peer(n, to, true)))
 		return;
-	push(n, p, r, obj, len, NULL, 0, mem);
+	push(n, p, e, r, obj, len, NULL, 0, mem);
 	n->c.sent_bypass_link++;
 }
 
@@ -885,7 +881,7 @@ static void bypass(node_t *n, scope_entry *e, scope_entry *r, const uint8_t *obj
 					continue;
 				if (tree_edge(n, entered, p))
 					continue;	/* our own tree neighbour (a bridge's other SIG): pushed already */
-				push(n, p, r, obj, len, report_obj, report_len, mem);
+				push(n, p, e, r, obj, len, report_obj, report_len, mem);
 				n->c.sent_bypass++;
 				sent++;
 			}
@@ -913,7 +909,7 @@ static void seed_direct(node_t *n, scope_entry *e, const uint8_t *obj,
 	for (uint32_t i = 0; i < aud->n_orgs; i++) {
 		struct peer *p = node_peer(n, aud->orgs[i], true);
 		if (p && p != from && scope_may_forward(n->scope, e, node_me(n), p->org, &mem)) {
-			queue_obj(p, obj, len);
+			queue_obj(p, e, obj, len);
 			owe(p);
 			n->c.sent_direct++;
 		}
@@ -930,10 +926,10 @@ static void seed_direct(node_t *n, scope_entry *e, const uint8_t *obj,
 			if (!p || p == from || !scope_may_forward(n->scope, e, node_me(n), p->org, &mem))
 				continue;
 			if (pushed) {
-				queue_ihave(p, e->msg.id);
+				queue_ihave(p, e);
 				continue;
 			}
-			queue_obj(p, obj, len);
+			queue_obj(p, e, obj, len);
 			owe(p);
 			n->c.sent_direct++;
 			pushed = true;
@@ -981,7 +977,7 @@ static void announce_lazy(node_t *n, scope_entry *e, struct ranked *l, size_t k)
 		k = LAZY_FANOUT;
 	}
 	for (size_t i = 0; i < k; i++)
-		queue_ihave(l[i].p, e->msg.id);
+		queue_ihave(l[i].p, e);
 }
 
 /* Which trees this node started object id on (node_impl.h sent_on), or
@@ -1039,7 +1035,7 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 		/* no tree or SIG session carries it: a report's originator
 		 * that was away gets it from the owed check (direct scope) */
 		if (mine && (p = node_peer(n, r->msg.u.h.originator, true))) {
-			queue_obj(p, obj, len);
+			queue_obj(p, e, obj, len);
 			owe(p);
 			n->c.sent_direct++;
 		}
@@ -1066,15 +1062,15 @@ static void forward(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 				continue;
 			bool eager = eager_over(n, entered, r, p);
 			if (eager && !old) {
-				push(n, p, r, obj, len, report_obj, report_len, &mem);
+				push(n, p, e, r, obj, len, report_obj, report_len, &mem);
 				if (p->cross_primary && r->msg.u.report.aud.federation && peer_down(n, p, now_ms()))
 					link_down(n, p, e, r, obj, len, &mem);
 			} else if (eager)
-				queue_ihave(p, e->msg.id);
+				queue_ihave(p, e);
 			else if (!p->cross && n_lazy < sizeof(lazy) / sizeof(lazy[0]))
 				lazy[n_lazy++].p = p;	/* a SIG neighbour off the tree */
 			else
-				queue_ihave(p, e->msg.id);
+				queue_ihave(p, e);
 		}
 	}
 	announce_lazy(n, e, lazy, n_lazy);
@@ -1130,7 +1126,7 @@ static void reenter(node_t *n, scope_entry *e, const uint8_t *obj, size_t len, s
 		struct peer *p = n->peers[i];
 		if (eager_over(n, old | add, r, p) && !eager_over(n, old, r, p) &&
 		    may_send_on(n, e, p, from, same(e->msg.u.h.originator, node_me(n)), &mem))
-			push(n, p, r, obj, len, report_obj, report_len, &mem);
+			push(n, p, e, r, obj, len, report_obj, report_len, &mem);
 	}
 	free(report_obj);
 }
@@ -1463,6 +1459,7 @@ static int ingest_job(node_t *n, verify_job *j, struct peer *from, sm_err *err)
 		/* scope_add failed before taking the message: still ours */
 		return sm_fail(err, SM_ENOMEM, "out of memory");
 	}
+	n->arrived_last = meta.arrival;
 	j->rc = -1;	/* the table owns the message now */
 	if (e->msg.type == SM_MSG_REPORT || e->msg.type == SM_MSG_RELEASE)
 		n->unpark_due = true;	/* what is parked may be placeable now */
@@ -1715,6 +1712,8 @@ static int each_load(void *ctx, const store_meta *meta, const uint8_t *obj, size
 	}
 	if (!scope_add(n->scope, &m, meta->arrival))
 		return -1;
+	if (meta->arrival > n->arrived_last)
+		n->arrived_last = meta->arrival;
 	if (same(m.u.h.originator, node_me(n)) && meta->seq > n->seq)
 		n->seq = meta->seq;
 	return 0;
@@ -1726,9 +1725,7 @@ static int reload_scope(node_t *n, sm_err *err)
 	for (size_t i = 0; i < n->n_peers; i++) {
 		struct peer *p = n->peers[i];
 		p->n_backlog = p->backlog_pos = 0;
-		if (p->pushed)
-			memset(p->pushed, 0, p->cap_pushed * sizeof(*p->pushed));
-		p->n_pushed = 0;
+		gossip_recon_forget_pushed(p);
 	}
 	scope_reset(n->scope);
 	return store_each_arrival(n->store, 0, each_load, n, err);
@@ -2341,6 +2338,7 @@ static void on_hello(node_t *n, struct peer *p, const wire_frame *f)
 	if (f->started_ms)
 		p->peer_started_ms = f->started_ms;
 	if (restarted) {
+		p->present_seq = n->arrived_last;
 		p->prev_seen_ms = 0;	/* gossip_recon_on_greeting: it came back */
 		p->last_hello_ms = 0;	/* and greet it back at once */
 		gossip_recon_forget_pushed(p);
@@ -2428,7 +2426,7 @@ static void on_ids(node_t *n, struct peer *p, const wire_frame *f)
 				continue;	/* never confirm ids a peer may not hold */
 			if (!(obj = store_get(n->store, e->msg.id, NULL, &len, NULL)))
 				continue;
-			queue_obj(p, obj, len);
+			queue_obj(p, e, obj, len);
 			n->c.sent_want++;
 			free(obj);
 		}
@@ -2492,6 +2490,7 @@ static void on_frame(node_t *n, const uint8_t org[SM_ID_LEN], const uint8_t *buf
 		return;
 	p->prev_seen_ms = p->last_seen_ms;
 	p->last_seen_ms = now_ms();
+	gossip_recon_heard(n, p);
 	n->c.bytes_received += len;
 	if (!rate_ok(p)) {
 		p->rate_dropped++;
@@ -2499,7 +2498,8 @@ static void on_frame(node_t *n, const uint8_t org[SM_ID_LEN], const uint8_t *buf
 	}
 	if (p->last_seen_ms - p->heard_ms >= HEARD_CHECK_MS) {
 		p->heard_ms = p->last_seen_ms;
-		transport_heard(n->tp, p->org);
+		if (transport_heard(n->tp, p->org))
+			gossip_recon_offer_lost(p);	/* its queue went with the old DEALER */
 	}
 	if (wire_decode(buf, len, f, &err) < 0) {
 		strike(n, p, "frame", &err);
@@ -2710,6 +2710,16 @@ void node_destroy(node_t **np)
  * a millisecond on loopback, 200 ms over 25 ms links. */
 #define DEALER_IDLE_MS 20000
 
+/* transport_redial, which drops what was queued for p: a session may
+ * push what it was offered again. */
+static bool redial(node_t *n, struct peer *p)
+{
+	if (!transport_redial(n->tp, p->org))
+		return false;
+	gossip_recon_offer_lost(p);
+	return true;
+}
+
 /*
  * Peers this node sent objects to directly (owed_ms): once a session that
  * started after the last such send has completed and what it found
@@ -2742,7 +2752,7 @@ static void settle_owed(node_t *n)
 		 * greeting on it: a node back from a day away gets what it
 		 * was sent directly within a second of its start, not up to
 		 * ten (make bench's catch-up). */
-		else if (transport_redial(n->tp, p->org) || now - p->last_hello_ms >= every)
+		else if (redial(n, p) || now - p->last_hello_ms >= every)
 			send_hello(n, p);
 	}
 	/* A designated link we picked into another SIG is ours alone: the
@@ -2755,7 +2765,7 @@ static void settle_owed(node_t *n)
 	for (size_t i = 0; i < n->n_peers; i++) {
 		struct peer *p = n->peers[i];
 		if (p->cross && !p->cross_primary && !p->owed_ms && now - p->last_seen_ms >= OWED_WAIT_MS &&
-		    transport_redial(n->tp, p->org))
+		    redial(n, p))
 			send_hello(n, p);
 	}
 }
@@ -2829,7 +2839,7 @@ static uint64_t housekeep_ms(const node_t *n)
 		return HOUSEKEEP_MS;
 	for (size_t i = 0; i < n->n_peers; i++) {
 		const struct peer *p = n->peers[i];
-		if (p->owed_ms || p->rs_init || p->rs_resp || p->n_backlog || p->n_pushed)
+		if (p->owed_ms || p->rs_init || p->rs_resp || p->n_backlog || p->pushed.n)
 			return HOUSEKEEP_MS;
 	}
 	return every < HOUSEKEEP_REST_MAX_MS ? every : HOUSEKEEP_REST_MAX_MS;

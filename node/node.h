@@ -91,6 +91,7 @@ typedef struct node_counters {
 	uint64_t originated;
 	uint64_t bytes_sent, bytes_received;
 	uint64_t recon_sessions, recon_objects;
+	uint64_t recon_skipped;		/* found lacking, not pushed: offered lately or fresh here */
 	/* where copies of objects already held came from, as the receiver
 	 * can tell (duplicates = their sum): the answer to our graft, a
 	 * peer we reconcile with just now, the object's originator, a peer

@@ -7,6 +7,7 @@
 #define SIGMESH_NODE_IMPL_H
 
 #include "node/node.h"
+#include "node/ptrset.h"
 #include "node/scope.h"
 #include "node/transport.h"
 #include "node/verify.h"
@@ -30,6 +31,10 @@ struct peer {
 					 * not in (seed_direct): kept connected
 					 * (config seed_links) */
 	uint64_t last_seen_ms, last_hello_ms, last_recon_ms;
+	/* the node's arrived_last when the peer was heard after a silence or
+	 * a restart (or first heard): what arrived here after that, the
+	 * gossip paths offered it */
+	uint64_t present_seq;
 	/* its last HELLO. A SIG member that greets us (it chose us, or it
 	 * owes us a check) is our neighbour too, until it has not greeted us
 	 * for GREETED_KEEP_MS: otherwise every member that ever greeted us
@@ -87,12 +92,16 @@ struct peer {
 	scope_entry **backlog;
 	size_t n_backlog, backlog_pos, cap_backlog;
 	uint64_t backlog_stalled_ms;	/* first failed send, 0 if none */
-	/* what was queued for it lately (open addressing, pointers), so two
-	 * sessions running at once (each side starts one on greeting) do not
-	 * both push everything */
-	scope_entry **pushed;
-	size_t n_pushed, cap_pushed;
+	/* what was queued for it lately, so two sessions running at once
+	 * (each side starts one on greeting) do not both push everything */
+	ptrset pushed;
 	uint64_t last_push_ms;
+	/* what went to it lately, pushed or announced (eagerly, on a tree, in
+	 * answer to a WANT, by reconciliation), in two generations that
+	 * gossip_recon_tick rotates: a session that finds the peer lacking
+	 * one of these raced the copy in flight (gossip_recon.c) */
+	ptrset offered[2];
+	uint64_t offered_rot_ms;
 	/* counters */
 	uint64_t objects_in, duplicates_in, rejected, objects_out, frames_out, rate_dropped;
 	uint64_t strikes;
@@ -217,6 +226,15 @@ struct node {
 	size_t catchup_need;
 	uint64_t catchup_in0, catchup_moved_ms, catchup_in_last;
 	uint64_t seq;			/* last sequence number this node used */
+	/* the arrival sequence of the latest object stored, and samples of
+	 * it once a second (gossip_recon_tick): a session does not push what
+	 * arrived here in the last few seconds to a neighbour that was up
+	 * meanwhile (gossip_recon.c, RECON_FRESH_MS) */
+	uint64_t arrived_last;
+	struct {
+		uint64_t ms, seq;
+	} arrived_at[8];
+	unsigned arrived_pos;
 	node_counters c;
 	wire_frame *frame;		/* decode scratch (large) */
 	/* the report being published after its commit, already opened by
@@ -235,8 +253,6 @@ int node_send(node_t *n, struct peer *p, uint8_t *frame, const size_t *len);
 int node_ingest(node_t *n, const uint8_t *obj, size_t len, struct peer *from, sm_err *err);
 int node_commit(node_t *n, sm_err *err);
 void node_choose_neighbours(node_t *n);
-void node_queue_obj(struct peer *p, const uint8_t *obj, size_t len);
-void node_flush_peer(node_t *n, struct peer *p);
 /* SIG neighbours off the tree told of an object (IHAVE); a build with
  * -DLAZY_FANOUT=64 tells all of them, as sigmeshd did before 2026-11-27,
  * for A/B runs (bench/NOTES.md) */

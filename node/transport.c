@@ -621,10 +621,10 @@ bool transport_redial(transport_t *t, const uint8_t org[SM_ID_LEN])
 	return true;
 }
 
-void transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN])
+bool transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN])
 {
 	/* the peer is up (it just spoke): dial it now */
-	transport_redial(t, org);
+	return transport_redial(t, org);
 }
 
 /* org's DEALER, opened now if there is none and org may be dialled. */

@@ -77,8 +77,9 @@ bool transport_down(transport_t *t, const uint8_t org[SM_ID_LEN]);
  * dial it again now instead of at ZeroMQ's next attempt (counted in
  * transport_stats.redials). Not while a handshake may still be under way
  * (a DEALER opened in the last few seconds, or a connection of it made
- * since and not yet through or failed). */
-void transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN]);
+ * since and not yet through or failed). true if it redialled, dropping
+ * what was queued. */
+bool transport_heard(transport_t *t, const uint8_t org[SM_ID_LEN]);
 /* The same redial, for a peer not heard from that we have something for
  * (a direct send it may have missed while down): true if the DEALER was
  * redialled, dropping what was queued on it. */

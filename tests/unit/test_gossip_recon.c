@@ -1,5 +1,7 @@
 /*
- * tests/unit/test_gossip_recon.c — what gossip_recon releases on its own:
+ * tests/unit/test_gossip_recon.c — what a session queues for a peer (not
+ * what is on its way to it already), and what gossip_recon releases on
+ * its own:
  * a peer's pushed set once PUSH_DEDUP_MS (5 s) has passed, a drained
  * backlog array sized for a large catch-up, and our session with a peer
  * gone silent; and what gossip_recon_held counts of the sessions open.
@@ -19,11 +21,6 @@
 #include "tests/test.h"
 #include "node/gossip_recon.h"
 #include "node/transport.h"
-
-static scope_entry **fake_pushed(size_t cap)
-{
-	return calloc(cap, sizeof(scope_entry *));
-}
 
 static recon_t *empty_session(void)
 {
@@ -82,6 +79,15 @@ static void t_held_counts_sessions_and_copies(void)
 	CHECK(sessions == 0 && items == 0 && silent == 0);
 }
 
+/* A pushed set holding k made-up pointers (never dereferenced). */
+static void fake_pushed(ptrset *s, size_t k)
+{
+	static char slots[8];
+
+	for (size_t i = 0; i < k && i < sizeof(slots); i++)
+		(void)ptrset_add(s, &slots[i]);
+}
+
 static void t_tick_drops_old_pushed_set(void)
 {
 	struct peer a = {0}, b = {0}, c = {0};
@@ -93,32 +99,161 @@ static void t_tick_drops_old_pushed_set(void)
 	n.peers = peers;
 	n.n_peers = 3;
 	/* a: last push 6 s ago, nothing queued: dropped */
-	a.pushed = fake_pushed(64);
-	a.cap_pushed = 64;
-	a.n_pushed = 3;
+	fake_pushed(&a.pushed, 3);
 	a.last_push_ms = now - 6000;
 	/* b: pushed 1 s ago: kept, it still suppresses a second push */
-	b.pushed = fake_pushed(64);
-	b.cap_pushed = 64;
-	b.n_pushed = 3;
+	fake_pushed(&b.pushed, 3);
 	b.last_push_ms = now - 1000;
 	/* c: old, but its backlog is still being sent: kept */
-	c.pushed = fake_pushed(64);
-	c.cap_pushed = 64;
-	c.n_pushed = 1;
+	fake_pushed(&c.pushed, 1);
 	c.last_push_ms = now - 60000;
 	c.backlog = calloc(4, sizeof(*c.backlog));
 	c.cap_backlog = 4;
 	c.n_backlog = 1;
-	CHECK(a.pushed && b.pushed && c.pushed && c.backlog);
+	CHECK(a.pushed.n == 3 && b.pushed.n == 3 && c.pushed.n == 1 && c.backlog);
 
 	gossip_recon_tick(&n);
-	CHECK(a.pushed == NULL && a.n_pushed == 0 && a.cap_pushed == 0);
-	CHECK(b.pushed != NULL && b.n_pushed == 3 && b.cap_pushed == 64);
-	CHECK(c.pushed != NULL && c.n_pushed == 1);
+	CHECK(a.pushed.slot == NULL && a.pushed.n == 0 && a.pushed.cap == 0);
+	CHECK(b.pushed.slot != NULL && b.pushed.n == 3);
+	CHECK(c.pushed.slot != NULL && c.pushed.n == 1);
 	for (size_t i = 0; i < 3; i++)
 		gossip_recon_free(peers[i]);
-	CHECK(c.pushed == NULL && c.backlog == NULL && c.cap_backlog == 0);
+	CHECK(c.pushed.slot == NULL && c.backlog == NULL && c.cap_backlog == 0);
+}
+
+/* Four sightings in the node's scope, arrived in this order (arrival
+ * sequence 1..4), their ids in have. */
+static void four_objects(node_t *n, scope_entry *e[4], recon_ids *have)
+{
+	static const uint8_t by[SM_ID_LEN] = { 0xb0 };
+
+	have->id = calloc(4, sizeof(*have->id));
+	have->n = have->cap = have->id ? 4 : 0;
+	for (int i = 0; i < 4; i++) {
+		sm_msg m;
+		memset(&m, 0, sizeof(m));
+		m.type = SM_MSG_SIGHTING;
+		m.id[0] = (uint8_t)(0x10 + i);
+		m.u.h.type = SM_MSG_SIGHTING;
+		memcpy(m.u.h.originator, by, SM_ID_LEN);
+		m.u.h.created_ms = 1000 + (uint64_t)i;
+		m.u.sighting.report[0] = 0xee;
+		m.u.sighting.count = 1;
+		e[i] = scope_add(n->scope, &m, (uint64_t)i + 1);
+		if (e[i] && have->id)
+			memcpy(have->id[i], e[i]->msg.id, SM_ID_LEN);
+	}
+	n->arrived_last = 4;
+}
+
+static bool queued(const struct peer *p, const scope_entry *e)
+{
+	for (size_t i = 0; i < p->n_backlog; i++)
+		if (p->backlog[i] == e)
+			return true;
+	return false;
+}
+
+/*
+ * What a session found a peer lacking is queued for it, except what is
+ * on its way to it already: objects sent or announced to it lately
+ * (gossip_recon_offered), and, for a neighbour that was up all along,
+ * those that arrived here in the last RECON_FRESH_MS (2 s). Over the
+ * direct scope only the first rule holds. A failed send, a redial or the
+ * peer's restart makes what it was offered pushable again.
+ */
+static void t_queue_skips_offered_and_fresh(void)
+{
+	struct peer p = {0}, q = {0}, d = {0};
+	node_t n;
+	scope_entry *e[4] = {0};
+	recon_ids have = {0};
+	uint64_t now = now_ms();
+
+	memset(&n, 0, sizeof(n));
+	n.scope = scope_new();
+	CHECK(n.scope != NULL);
+	if (!n.scope)
+		return;
+	four_objects(&n, e, &have);
+	CHECK(e[0] && e[1] && e[2] && e[3] && have.n == 4);
+	/* seen 5 s ago: objects 1 and 2 had arrived; 0.5 s ago: all four */
+	n.arrived_at[0].ms = now - 5000;
+	n.arrived_at[0].seq = 2;
+	n.arrived_at[1].ms = now - 500;
+	n.arrived_at[1].seq = 4;
+	/* p: a neighbour up all along, sent object 1 a moment ago */
+	p.neighbor = true;
+	gossip_recon_offered(&p, e[0]);
+	CHECK(gossip_recon_queue(&n, &p, &have, false) == 1);
+	CHECK(queued(&p, e[1]) && p.n_backlog == 1);
+	CHECK(n.c.recon_skipped == 3);
+	/* the same over the direct scope: only the offered one is skipped */
+	d.neighbor = true;
+	gossip_recon_offered(&d, e[0]);
+	CHECK(gossip_recon_queue(&n, &d, &have, true) == 3);
+	CHECK(!queued(&d, e[0]) && queued(&d, e[1]) && queued(&d, e[2]) && queued(&d, e[3]));
+	/* q: came back after object 3 arrived: that one it missed, and only
+	 * object 4 was on the gossip paths to it */
+	q.neighbor = true;
+	q.present_seq = 3;
+	CHECK(gossip_recon_queue(&n, &q, &have, false) == 3);
+	CHECK(queued(&q, e[0]) && queued(&q, e[1]) && queued(&q, e[2]) && !queued(&q, e[3]));
+	/* a session over a peer that is not a neighbour: no tree carries
+	 * objects to it, so fresh ones are pushed too */
+	gossip_recon_free(&q);
+	q = (struct peer){0};
+	CHECK(gossip_recon_queue(&n, &q, &have, false) == 4);
+	/* p's send failed: object 1 may not reach it, and is pushed now */
+	gossip_recon_offer_lost(&p);
+	CHECK(gossip_recon_queue(&n, &p, &have, false) == 1);
+	CHECK(queued(&p, e[0]));
+	/* and what is queued is not queued twice */
+	CHECK(gossip_recon_queue(&n, &p, &have, false) == 0);
+	/* with no sample of arrivals yet (a node that just started), nothing
+	 * counts as fresh */
+	memset(n.arrived_at, 0, sizeof(n.arrived_at));
+	gossip_recon_free(&p);
+	p = (struct peer){ .neighbor = true };
+	CHECK(gossip_recon_queue(&n, &p, &have, false) == 4);
+	gossip_recon_free(&p);
+	gossip_recon_free(&q);
+	gossip_recon_free(&d);
+	recon_ids_free(&have);
+	scope_destroy(&n.scope);
+}
+
+/* An offer is remembered for one to two OFFER_GEN_MS (5 s): the tick
+ * rotates the two generations, and the second rotation forgets it. */
+static void t_tick_ages_offered(void)
+{
+	struct peer p = {0};
+	struct peer *peers[] = { &p };
+	node_t n;
+	static scope_entry x;
+	uint64_t now = now_ms();
+
+	memset(&n, 0, sizeof(n));
+	n.peers = peers;
+	n.n_peers = 1;
+	p.offered_rot_ms = now;
+	gossip_recon_offered(&p, &x);
+	gossip_recon_tick(&n);		/* not yet due: nothing moves */
+	CHECK(p.offered[0].n == 1 && p.offered[1].n == 0);
+	p.offered_rot_ms = now - 6000;
+	gossip_recon_tick(&n);
+	CHECK(p.offered[0].n == 0 && p.offered[1].n == 1);
+	p.offered_rot_ms = now - 6000;
+	gossip_recon_tick(&n);
+	CHECK(p.offered[0].n == 0 && p.offered[1].n == 0 && p.offered[1].slot == NULL);
+	/* the tick also samples the arrival sequence (RECON_FRESH_MS) */
+	n.arrived_last = 7;
+	gossip_recon_tick(&n);
+	bool sampled = false;
+	for (size_t i = 0; i < sizeof(n.arrived_at) / sizeof(n.arrived_at[0]); i++)
+		sampled |= n.arrived_at[i].seq == 7 && n.arrived_at[i].ms >= now;
+	CHECK(sampled);
+	gossip_recon_free(&p);
 }
 
 static void t_tick_drops_session_with_silent_peer(void)
@@ -448,6 +583,8 @@ static void t_catchup_waits_for_what_it_found(void)
 int main(void)
 {
 	RUN(t_tick_drops_old_pushed_set);
+	RUN(t_queue_skips_offered_and_fresh);
+	RUN(t_tick_ages_offered);
 	RUN(t_tick_drops_session_with_silent_peer);
 	RUN(t_pump_frees_large_drained_backlog);
 	RUN(t_late_answer_to_ended_session_ignored);
