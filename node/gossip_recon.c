@@ -151,7 +151,10 @@ static int cmp_send_order(const void *a, const void *b)
  * session after the window, and a failed send or a peer's restart clears
  * the window at once (gossip_recon_offer_lost). In flight on a busy
  * 2-core machine an object takes a few seconds at most; the window is
- * about that, so a repair waits at most 10 s more.
+ * about that, so a repair waits at most 10 s more. Not over the direct
+ * scope: that session is the check that a direct send landed (node.c
+ * settle_owed), it runs once the send has had time to land, and once it
+ * completes nothing else would repair what it skipped.
  */
 #define OFFER_GEN_MS 5000
 
@@ -178,9 +181,8 @@ static bool offered(const struct peer *p, const scope_entry *e)
  * what arrived here in the last RECON_FRESH_MS (to a second more), if the
  * neighbour was up all that time (present_seq: the gossip paths offered
  * it the object). A neighbour that lacks it after all gets it from the
- * next session, one interval later. Over the direct scope nothing is
- * skipped: no tree carries those objects, and a debt is settled by the
- * first session that completes (node.c settle_owed).
+ * next session, one interval later. Over the direct scope neither rule
+ * holds (above): no tree carries those objects either.
  */
 #define RECON_FRESH_MS 2000
 
@@ -262,7 +264,7 @@ size_t gossip_recon_queue(node_t *n, struct peer *p, const recon_ids *have, bool
 	start = p->n_backlog;
 	for (size_t i = 0; i < have->n; i++) {
 		scope_entry *e = scope_get(n->scope, have->id[i]);
-		if (!e || offered(p, e) || e->arrival > fresh) {
+		if (!e || (!direct && offered(p, e)) || e->arrival > fresh) {
 			n->c.recon_skipped += e != NULL;
 			continue;
 		}

@@ -42,7 +42,9 @@
 
 #define IHAVE_FLUSH_MS 10
 #define GRAFT_WAIT_MS 40		/* the least wait before grafting */
+#ifndef GRAFT_WAIT_MAX_MS		/* -D for A/B runs (bench/NOTES.md) */
 #define GRAFT_WAIT_MAX_MS 1000		/* the most */
+#endif
 #define HELLO_MS 30000		/* greetings to neighbours, as a backstop: a
 				 * roster change is announced at once
 				 * (on_roster), and each greeting carries a head
