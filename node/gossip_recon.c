@@ -561,8 +561,7 @@ void gossip_recon_free(struct peer *p)
 	free(p->backlog);
 	p->backlog = NULL;
 	p->n_backlog = p->backlog_pos = p->cap_backlog = 0;
-	ptrset_clear(&p->pushed);
-	gossip_recon_offer_lost(p);
+	gossip_recon_forget_pushed(p);
 }
 
 /*

@@ -316,6 +316,19 @@ static void t_pump_frees_large_drained_backlog(void)
 	CHECK(small.backlog == NULL);
 }
 
+/* A RECON frame of session sid whose message is junk (a 3-array where a
+ * 2-array belongs): what a late frame looks like to a side that would
+ * take it for a new session. */
+static void junk_frame(wire_frame *f, uint64_t sid)
+{
+	static const uint8_t junk[] = { 0x93, 0x01, 0x02, 0x03 };
+
+	memset(f, 0, sizeof(*f));
+	f->recon = junk;
+	f->recon_len = sizeof(junk);
+	f->session = sid;
+}
+
 /* A late answer to a session we gave up on (or replaced) is dropped: it
  * must not open a responder session, nor count against the peer. */
 static void t_late_answer_to_ended_session_ignored(void)
@@ -323,15 +336,11 @@ static void t_late_answer_to_ended_session_ignored(void)
 	struct peer p = {0};
 	node_t n;
 	wire_frame f;
-	const uint8_t junk[] = { 0x93, 0x01, 0x02, 0x03 };
 
 	memset(&n, 0, sizeof(n));
-	memset(&f, 0, sizeof(f));
-	f.recon = junk;
-	f.recon_len = sizeof(junk);
 	/* the session we gave up on: its id stays in sid_init */
 	p.sid_init = 0x1111;
-	f.session = 0x1111;
+	junk_frame(&f, 0x1111);
 	gossip_recon_on_frame(&n, &p, &f);
 	CHECK(p.rs_resp == NULL && p.rejected == 0 && p.sid_resp == 0);
 	/* one replaced by a newer session */
@@ -353,21 +362,17 @@ static void t_late_message_of_dropped_peer_session_ignored(void)
 	struct peer p = {0};
 	node_t n;
 	wire_frame f;
-	const uint8_t junk[] = { 0x93, 0x01, 0x02, 0x03 };
 	recon_t *open;
 
 	memset(&n, 0, sizeof(n));
-	memset(&f, 0, sizeof(f));
 	/* a session answered here is over an empty scope; the failure it
 	 * logs names the peer by its id (an empty federation) */
 	n.scope = scope_new();
 	n.fed = federation_new();
 	CHECK(n.scope && n.fed);
-	f.recon = junk;
-	f.recon_len = sizeof(junk);
 	/* dropped: its id stays in sid_resp */
 	p.sid_resp = 0x4444;
-	f.session = 0x4444;
+	junk_frame(&f, 0x4444);
 	gossip_recon_on_frame(&n, &p, &f);
 	CHECK(p.rs_resp == NULL && p.rejected == 0 && p.sid_resp == 0x4444);
 	/* replaced by the peer's next session, which stays open */
