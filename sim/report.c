@@ -272,7 +272,7 @@ void report_print(json_t *s)
 		    s_num(res, "idle", "bytes_sent_per_node_per_s"), s_num(res, "idle", "seconds"));
 		if (json_is_number(w))
 			printf("; %.0f bytes/s per node on the wire (loopback)", json_number_value(w));
-		printf("\n");
+		printf("; CPU %.2f ms/s per node\n", s_num(res, "idle", "cpu_ms_per_node_per_s"));
 	}
 	printf("per node: CPU %.2fs mean (%.1fs total), peak RSS %.0f kB mean / %.0f kB max, store %.1f MB total\n",
 	    s_num(ov, "cpu_s_mean", NULL), s_num(ov, "cpu_s_total", NULL), s_num(ov, "rss_peak_kb_mean", NULL),

@@ -142,9 +142,10 @@ EOF2
 # Each organization submits as fast as its own node answers, all of them
 # at once (the throughput ceiling's workload): the simulator keeps an
 # action out at many nodes together, and everything still arrives, within
-# its audience only.
+# its audience only. Then 5 s with no workload: a node at rest must not
+# spin (a loop that never sleeps shows as hundreds of ms of CPU a second).
 sim_run burst sim_small_burst --profile sim/profiles/small.txt --workload burst --reports 100 \
-	--seed 5 --settle 45 || exit 1
+	--seed 5 --settle 45 --idle 5 || exit 1
 python3 - "$out/burst/summary.json" "$rc" <<'EOF2'
 from simcheck import *
 check("sim_small_burst_all_submitted", r["objects"]["report"]["created"] == 100 and r["actions_failed"] == 0,
@@ -153,5 +154,9 @@ check("sim_small_burst_concurrent", run.get("actions_out_peak", 0) > 1,
       "at most %s actions out at once: the simulator waited for each answer" % run.get("actions_out_peak"))
 check("sim_small_burst_complete", r["deliveries"]["missing"] == 0 and r["leaks"]["count"] == 0 and rc == 0,
       "%d missing, %d leaks, exit %d" % (r["deliveries"]["missing"], r["leaks"]["count"], rc))
+idle = r.get("idle", {})
+check("sim_small_idle_at_rest", idle.get("seconds", 0) >= 5 and idle.get("bytes_sent_per_node_per_s", 0) > 0
+      and 0 <= idle.get("cpu_ms_per_node_per_s", -1) < 100,
+      "idle figures %s: a node at rest used 100 ms of CPU a second or more, or none were taken" % idle)
 EOF2
 exit 0
