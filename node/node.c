@@ -172,6 +172,7 @@ struct ranked {
 	uint8_t rank[8];
 	const uint8_t *org;
 	struct peer *p;		/* announce_lazy's candidates only */
+	bool below;		/* pick_entries: below the top of the tree */
 };
 
 static int cmp_ranked(const void *a, const void *b)
@@ -292,6 +293,86 @@ static struct ranked *tree_order(roster_t *r, size_t *cnt)
 	qsort(rk, j, sizeof(*rk), cmp_ranked);
 	*cnt = j;
 	return rk;
+}
+
+/* The top of a tree first, then by rank (pick_entries). */
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->below != y->below)
+		return x->below ? 1 : -1;
+	return memcmp(x->rank, y->rank, 8);
+}
+
+/*
+ * A node's entry members of a SIG (PROTOCOL.md 10.3): seed_direct pushes
+ * to the first and tells the others by IHAVE, and choose_seeds keeps a
+ * connection to the first. The top of the SIG's tree (its root and the
+ * root's children) first, each group by BLAKE2b-64(me || member). An
+ * object entering a tree at its top is at most depth + 1 hops from every
+ * member; entering at any member, as before 2026-11-29, it was up to
+ * twice the depth: 7 hops for a released report in a 27-member SIG of
+ * jcsip-2018 (bench/NOTES.md, session 22). The rank spreads the
+ * originators over the top's five members rather than making the root
+ * every SIG's door.
+ */
+size_t node_entry_picks(const uint8_t sig[SM_ID_LEN], const uint8_t me[SM_ID_LEN],
+    const uint8_t (*members)[SM_ID_LEN], size_t n, size_t k, size_t *out)
+{
+	struct ranked *rk = calloc(n ? n : 1, sizeof(*rk));
+	size_t j = 0;
+
+	if (!rk)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		rank_of(sig, members[i], rk[i].rank);
+		rk[i].org = members[i];
+	}
+	qsort(rk, n, sizeof(*rk), cmp_ranked);	/* tree order (tree_build) */
+	for (size_t i = 0; i < n; i++) {
+		if (same(rk[i].org, me))
+			continue;
+		rk[j].org = rk[i].org;
+		rank_of(me, rk[j].org, rk[j].rank);
+		rk[j].below = i > TREE_FANOUT;
+		j++;
+	}
+	qsort(rk, j, sizeof(*rk), cmp_entry);
+	if (k > j)
+		k = j;
+	for (size_t i = 0; i < k; i++)
+		out[i] = (size_t)((const uint8_t (*)[SM_ID_LEN])rk[i].org - members);
+	free(rk);
+	return k;
+}
+
+/* The first k of this node's entry members of SIG r, into out[]. */
+static size_t pick_entries(node_t *n, roster_t *r, size_t k, const uint8_t **out)
+{
+	uint32_t cnt;
+	const roster_member *m = roster_members(r, 0, &cnt);
+	const uint8_t *sig = roster_sig_id(r);
+	uint8_t (*ids)[SM_ID_LEN] = calloc(cnt ? cnt : 1, SM_ID_LEN);
+	size_t *idx = calloc(k ? k : 1, sizeof(*idx)), j = 0, got = 0;
+	const roster_member **with = calloc(cnt ? cnt : 1, sizeof(*with));
+
+	if (!sig || !ids || !idx || !with)
+		goto out;
+	for (uint32_t i = 0; i < cnt; i++) {
+		if (!m[i].endpoint[0])
+			continue;
+		memcpy(ids[j], m[i].id.org, SM_ID_LEN);
+		with[j++] = &m[i];
+	}
+	got = node_entry_picks(sig, node_me(n), (const uint8_t (*)[SM_ID_LEN])ids, j, k, idx);
+	for (size_t i = 0; i < got; i++)
+		out[i] = with[idx[i]]->id.org;
+out:
+	free(ids);
+	free(idx);
+	free(with);
+	return got;
 }
 
 /* org's place in t->order, SIZE_MAX if none */
@@ -523,7 +604,7 @@ static void choose_seeds(node_t *n)
 		roster_t *r = federation_find(n->fed, rk[i].org);
 		const uint8_t *pick[1];
 		struct peer *p;
-		if (r && pick_members(n, r, 1, pick) == 1 && (p = node_peer(n, pick[0], true)))
+		if (r && pick_entries(n, r, 1, pick) == 1 && (p = node_peer(n, pick[0], true)))
 			p->seed = true;
 	}
 	free(rk);
@@ -929,7 +1010,7 @@ static void seed_direct(node_t *n, scope_entry *e, const uint8_t *obj,
 		bool pushed = false;
 		if (!ro || roster_is_member(ro, 0, node_me(n)))
 			continue;
-		size_t k = pick_members(n, ro, DIRECT_PER_SIG, pick);
+		size_t k = pick_entries(n, ro, DIRECT_PER_SIG, pick);
 		for (size_t j = 0; j < k; j++) {
 			struct peer *p = node_peer(n, pick[j], true);
 			if (!p || p == from || !scope_may_forward(n->scope, e, node_me(n), p->org, &mem))

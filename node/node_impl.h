@@ -259,6 +259,12 @@ void node_choose_neighbours(node_t *n);
 #ifndef LAZY_FANOUT
 #define LAZY_FANOUT 2
 #endif
+/* A node's (me) entry members of a SIG (PROTOCOL.md 10.3): of the n
+ * members with an endpoint, the indexes of the first k into out[] (the top
+ * of the SIG's tree first, then by BLAKE2b-64(me || member)). Returns how
+ * many, at most k; 0 when out of memory. */
+size_t node_entry_picks(const uint8_t sig[SM_ID_LEN], const uint8_t me[SM_ID_LEN],
+    const uint8_t (*members)[SM_ID_LEN], size_t n, size_t k, size_t *out);
 /* The rank by which a node (me) picks which neighbours (org) it announces
  * object id to: the LAZY_FANOUT lowest. */
 void node_lazy_rank(const uint8_t id[SM_ID_LEN], const uint8_t me[SM_ID_LEN], const uint8_t org[SM_ID_LEN],
