@@ -470,9 +470,10 @@ static json_t *cmd_peers(node_t *n)
 
 	for (size_t i = 0; i < k; i++) {
 		node_peer_info *p = &info[i];
-		json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+		json_array_append_new(arr, json_pack("{s:o, s:s, s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
 		    "org", jhex(p->org), "name", p->name, "endpoint", p->endpoint,
-		    "neighbor", p->neighbor, "tree", p->tree, "link", p->link, "seed", p->seed, "dialled", p->dialled, "linked", p->linked,
+		    "neighbor", p->neighbor, "tree", p->tree, "link", p->link, "seed", p->seed, "root", p->root,
+		    "dialled", p->dialled, "linked", p->linked,
 		    "connected", seen_recently(p->last_seen_ms, now),
 		    "last_seen_ms", (json_int_t)p->last_seen_ms, "objects_in", (json_int_t)p->objects_in,
 		    "duplicates_in", (json_int_t)p->duplicates_in, "rejected", (json_int_t)p->rejected,

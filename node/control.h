@@ -22,10 +22,12 @@
  *             "note": "..."} -> {"id": HEX}
  *   retract  {"id": HEX, "reason": "..."} -> {"id": HEX}
  *   release  {"id": HEX, "sigs": [NAME|ID], "orgs": [NAME|ID]} -> {"id": HEX}
- *   peers    -> {"peers": [{"org", "name", "endpoint", "neighbor", "seed", "dialled",
- *             "connected", "last_seen_ms", "objects_in", "duplicates_in", "rejected",
- *             "objects_out", "frames_out", "strikes", "banned"}]}
- *            (seed: a foreign SIG's entry member, kept connected; dialled:
+ *   peers    -> {"peers": [{"org", "name", "endpoint", "neighbor", "tree", "link", "seed",
+ *             "root", "dialled", "linked", "connected", "last_seen_ms", "objects_in",
+ *             "duplicates_in", "rejected", "objects_out", "frames_out", "strikes", "banned"}]}
+ *            (seed: a foreign SIG's entry member, kept connected; root: the
+ *             root of a tree of this node's SIGs where it starts its own
+ *             objects, kept connected; dialled:
  *             this node's connection to it is open; connected: heard from
  *             in the last 30 s)
  *   status   -> {"org", "name", "objects", "reports", ..., "store_bytes", "uptime_ms"}

@@ -74,6 +74,8 @@ typedef struct node_peer_info {
 	bool tree;			/* its tree neighbour in a SIG (node.c tree_build) */
 	bool link;			/* the other end of a primary cross-SIG link */
 	bool seed;			/* a foreign SIG's entry, kept connected */
+	bool root;			/* the root of a tree where this node
+					 * starts its own objects, kept connected */
 	bool dialled;			/* this node's connection to it is open */
 	bool linked;			/* ... and through its handshake */
 	uint64_t last_seen_ms;

@@ -30,6 +30,9 @@ struct peer {
 	bool seed;			/* where this node's objects enter a SIG it is
 					 * not in (seed_direct): kept connected
 					 * (config seed_links) */
+	bool root;			/* the root of a tree of this node's, where
+					 * its own objects start (node.c
+					 * start_at_roots): kept connected */
 	uint64_t last_seen_ms, last_hello_ms, last_recon_ms;
 	/* the node's arrived_last when the peer was heard after a silence or
 	 * a restart (or first heard): what arrived here after that, the

@@ -132,7 +132,8 @@ static void human_peers(json_t *rep)
 		    json_is_true(json_object_get(p, "tree")) ? "tree" :
 		    json_is_true(json_object_get(p, "link")) ? "link" :
 		    json_is_true(json_object_get(p, "neighbor")) ? "yes" :
-		    json_is_true(json_object_get(p, "seed")) ? "seed" : "no",
+		    json_is_true(json_object_get(p, "seed")) ? "seed" :
+		    json_is_true(json_object_get(p, "root")) ? "root" : "no",
 		    json_is_true(json_object_get(p, "banned")) ? "BANNED" :
 		    json_is_true(json_object_get(p, "connected")) ? "yes" : "no",
 		    (long long)json_integer_value(json_object_get(p, "objects_in")),

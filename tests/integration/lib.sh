@@ -107,6 +107,19 @@ make_sig() {
 	"$SM" sig append "rosters/$name.roster" "$name.entry" >/dev/null || die "append $name"
 }
 
+# one_sig_net ORG...: the ORGs (in $ORGS) in one SIG "chem", each node
+# reconciling every 10 minutes only (what is tested must come by the
+# tree), all started and answering
+one_sig_net() {
+	BASE=$(free_ports $#) || die "no free ports"
+	net_keys "$@"
+	mkdir rosters
+	make_sig chem "$@"
+	NODE_RECON_MS=600000
+	for o in "$@"; do start_node $o; done
+	need_up "$@"
+}
+
 # ---- nodes --------------------------------------------------------------
 # node_conf ORG [LINE...]: write ORG/node.conf (replacing it) for a node
 # with its data in DATA_ORG (default $T/ORG/data, recorded in DATA_ORG),
@@ -204,6 +217,18 @@ peers_where() {
 	ctl "$1" peers --json 2>/dev/null | python3 -c 'import json,sys
 for p in json.load(sys.stdin)["peers"]:
     if p[sys.argv[1]]: print(p["name"])' "$2"
+}
+# tree ORG: the names of ORG's tree neighbours, one a line
+tree() { peers_where "$1" tree; }
+# peer_field ORG PEER FIELD: FIELD of PEER (an ORG of $ORGS) in ORG's
+# `peers --json`: true/false, a number, or x when ORG does not list it
+peer_field() {
+	ctl "$1" peers --json 2>/dev/null | python3 -c 'import json,sys
+for p in json.load(sys.stdin)["peers"]:
+    if p["name"] == "org-" + sys.argv[1]:
+        v = p[sys.argv[2]]; print(str(v).lower() if isinstance(v, bool) else v); break
+else:
+    print("x")' "$2" "$3"
 }
 # org_named NAME: the ORG of $ORGS whose display name (org-ORG) is NAME
 org_named() { for o in $ORGS; do [ "$1" = "org-$o" ] && echo $o; done; }

@@ -21,17 +21,9 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 TEST=tree_bypass
 . "$TOP/tests/integration/lib.sh"
 net_tmp bypass
-BASE=$(free_ports 7) || die "no free ports"
 ORGS="A B C D E F G"
-net_keys $ORGS
-mkdir rosters
-make_sig chem $ORGS
 # reconciliation out of the way: the report must come by the tree
-NODE_RECON_MS=600000
-for o in $ORGS; do start_node $o; done
-need_up $ORGS
-
-tree() { peers_where "$1" tree; }
+one_sig_net $ORGS
 
 # the root: the most tree neighbours (four children)
 R=""; best=0
