@@ -285,7 +285,9 @@ if d:
               + (f"; the scale-{scale} run is above." if scale else
                  "; this machine has less than 16 GiB, so `make bench` did not run it "
                  "(`BENCH_NET_SCALE=1000 make bench` forces it)." if mem < 16000000 else
-                 "; the run was skipped (`BENCH_NET_SCALE=` empty)."))
+                 "; the run was skipped (`BENCH_NET_SCALE=` empty).")
+              + " The relay floor's scale-1000 row (above) is what processes that only relay get "
+                "on this machine at that copy rate.")
         print()
 fails = [r for r in ("p2014", "off2014", "k2014", "p2018", "p2018d", "s15") if load(r) and get(load(r), "verdict") != "PASS"]
 for r in fails:
