@@ -1101,7 +1101,6 @@ static void sent_on_add(node_t *n, const uint8_t id[SM_ID_LEN], uint32_t trees)
 	n->sent_on[i].trees = trees;
 }
 
-/* May e go on to neighbour p at all (whether eagerly or announced)? */
 /* Is p the root of one of the trees in mask? */
 static bool root_of(node_t *n, uint32_t mask, const struct peer *p)
 {
@@ -1166,6 +1165,7 @@ static uint32_t start_at_roots(node_t *n, scope_entry *e, scope_entry *r, const 
 	return rooted;
 }
 
+/* May e go on to neighbour p at all (whether eagerly or announced)? */
 static bool may_send_on(node_t *n, scope_entry *e, struct peer *p, const struct peer *from,
     bool mine, const sm_members *mem)
 {
