@@ -5,10 +5,10 @@
 # Seven organizations in one SIG: a four-ary tree of the root R, its four
 # children, and two grandchildren under one child P. A grandchild X sends
 # its report to R, not up to P: R sends it down the whole tree, P gets it
-# from R, and nobody sends it back to X. Every member stores it once,
-# without reconciliation (set to every 10 minutes). X keeps a connection
-# open to R. With R killed, X's next report goes up to P as before, and
-# still reaches every live member.
+# from R, and nobody sends it back to X. Every member stores it without
+# reconciliation (set to every 10 minutes), and the tree sends nobody a
+# second copy. X keeps a connection open to R. With R killed, X's next
+# report goes up to P as before, and still reaches every live member.
 set -u
 BUILD=${BUILD:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -43,7 +43,12 @@ echo "    root $R, its child $P, leaf $X under $P"
 
 r0=$(peer_field $X $R objects_out); p0=$(peer_field $X $P objects_out)
 pin0=$(peer_field $P $R objects_in)
-d0=0; for o in $ORGS; do d0=$((d0 + $(counter $o duplicates))); done
+# copies beyond the first, but for answers to grafts (WANT): a member told
+# of the object by IHAVE asks for it when the tree copy is later than its
+# wait (40 ms at first), which a slow machine can make happen; the tree
+# itself must not send anyone a second copy
+extra() { t=0; for o in $ORGS; do t=$((t + $(counter $o duplicates) - $(counter $o dup_graft))); done; echo $t; }
+d0=$(extra)
 ID=$(body "from a leaf" leaf.example | ctl $X submit - --tlp amber --sig chem) || die "submit: $ID"
 stored report_reaches_every_member "$ID" $ORGS
 r1=$(peer_field $X $R objects_out); p1=$(peer_field $X $P objects_out)
@@ -53,9 +58,9 @@ pin1=$(peer_field $P $R objects_in)
 [ $((pin1 - pin0)) -eq 1 ] && ok parent_gets_it_from_root \
 	|| bad parent_gets_it_from_root "$P took $((pin1 - pin0)) objects from $R, 1 expected"
 sleep 1	# late copies, if any
-d1=0; for o in $ORGS; do d1=$((d1 + $(counter $o duplicates))); done
+d1=$(extra)
 [ "$d1" -eq "$d0" ] && ok one_copy_each \
-	|| bad one_copy_each "$((d1 - d0)) duplicate copies among the members"
+	|| bad one_copy_each "$((d1 - d0)) duplicate copies among the members, not counting answers to grafts"
 
 # R down: X's next report goes up to P, and around R from there
 eval "kill -9 \$PID_$R"; eval "wait \$PID_$R" 2>/dev/null
