@@ -315,21 +315,14 @@ static int cmp_entry(const void *a, const void *b)
  * twice the depth: 7 hops for a released report in a 27-member SIG of
  * jcsip-2018 (bench/NOTES.md, session 22). The rank spreads the
  * originators over the top's five members rather than making the root
- * every SIG's door.
+ * every SIG's door. rk[0..n) is in tree order (tree_order) and is
+ * reordered in place; returns how many of its first entries (at most k)
+ * are entry members.
  */
-size_t node_entry_picks(const uint8_t sig[SM_ID_LEN], const uint8_t me[SM_ID_LEN],
-    const uint8_t (*members)[SM_ID_LEN], size_t n, size_t k, size_t *out)
+static size_t entries_of(const uint8_t me[SM_ID_LEN], struct ranked *rk, size_t n, size_t k)
 {
-	struct ranked *rk = calloc(n ? n : 1, sizeof(*rk));
 	size_t j = 0;
 
-	if (!rk)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		rank_of(sig, members[i], rk[i].rank);
-		rk[i].org = members[i];
-	}
-	qsort(rk, n, sizeof(*rk), cmp_ranked);	/* tree order (tree_build) */
 	for (size_t i = 0; i < n; i++) {
 		if (same(rk[i].org, me))
 			continue;
@@ -339,8 +332,22 @@ size_t node_entry_picks(const uint8_t sig[SM_ID_LEN], const uint8_t me[SM_ID_LEN
 		j++;
 	}
 	qsort(rk, j, sizeof(*rk), cmp_entry);
-	if (k > j)
-		k = j;
+	return k < j ? k : j;
+}
+
+size_t node_entry_picks(const uint8_t sig[SM_ID_LEN], const uint8_t me[SM_ID_LEN],
+    const uint8_t (*members)[SM_ID_LEN], size_t n, size_t k, size_t *out)
+{
+	struct ranked *rk = calloc(n ? n : 1, sizeof(*rk));
+
+	if (!rk)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		rank_of(sig, members[i], rk[i].rank);
+		rk[i].org = members[i];
+	}
+	qsort(rk, n, sizeof(*rk), cmp_ranked);	/* tree order, as tree_order */
+	k = entries_of(me, rk, n, k);
 	for (size_t i = 0; i < k; i++)
 		out[i] = (size_t)((const uint8_t (*)[SM_ID_LEN])rk[i].org - members);
 	free(rk);
@@ -350,29 +357,16 @@ size_t node_entry_picks(const uint8_t sig[SM_ID_LEN], const uint8_t me[SM_ID_LEN
 /* The first k of this node's entry members of SIG r, into out[]. */
 static size_t pick_entries(node_t *n, roster_t *r, size_t k, const uint8_t **out)
 {
-	uint32_t cnt;
-	const roster_member *m = roster_members(r, 0, &cnt);
-	const uint8_t *sig = roster_sig_id(r);
-	uint8_t (*ids)[SM_ID_LEN] = calloc(cnt ? cnt : 1, SM_ID_LEN);
-	size_t *idx = calloc(k ? k : 1, sizeof(*idx)), j = 0, got = 0;
-	const roster_member **with = calloc(cnt ? cnt : 1, sizeof(*with));
+	size_t cnt;
+	struct ranked *rk = tree_order(r, &cnt);
 
-	if (!sig || !ids || !idx || !with)
-		goto out;
-	for (uint32_t i = 0; i < cnt; i++) {
-		if (!m[i].endpoint[0])
-			continue;
-		memcpy(ids[j], m[i].id.org, SM_ID_LEN);
-		with[j++] = &m[i];
-	}
-	got = node_entry_picks(sig, node_me(n), (const uint8_t (*)[SM_ID_LEN])ids, j, k, idx);
-	for (size_t i = 0; i < got; i++)
-		out[i] = with[idx[i]]->id.org;
-out:
-	free(ids);
-	free(idx);
-	free(with);
-	return got;
+	if (!rk)
+		return 0;
+	k = entries_of(node_me(n), rk, cnt, k);
+	for (size_t i = 0; i < k; i++)
+		out[i] = rk[i].org;
+	free(rk);
+	return k;
 }
 
 /* org's place in t->order, SIZE_MAX if none */
